@@ -1,0 +1,106 @@
+#pragma once
+// postgated's configuration: one YAML file. The schema (every key, its type,
+// default and meaning) is declared once in schema.cpp; config/README.md is
+// checked against it by a test.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/screening.hpp"
+#include "core/waybill.hpp"
+
+namespace postgate::config {
+
+struct Counter {
+  std::string id;
+  std::string name;
+};
+
+struct StorageConfig {
+  std::filesystem::path path = "/var/lib/postgate/postgate.db";
+  std::filesystem::path key_file = "/var/lib/postgate/postgate.key";
+  std::string key_credential;  // systemd credential name; wins over key_file when set and present
+  std::vector<std::filesystem::path> previous_key_files;
+  std::filesystem::path quarantine_dir;  // empty: <dir of path>/quarantine
+  std::string synchronous = "full";      // full | extra
+  std::uint32_t group_commit_max = 256;
+  std::uint32_t retention_days = 365;
+  std::uint32_t xray_retention_days = 30;
+  bool create_key = false;  // generate key_file on first start if missing (demo)
+};
+
+struct ApiConfig {
+  std::filesystem::path socket = "/run/postgate/postgate.sock";
+  std::uint32_t max_line_bytes = 65536;
+  std::uint32_t max_clients = 64;
+  std::uint32_t idle_timeout_s = 300;
+};
+
+struct WorkflowConfig {
+  std::string control_prefix = "PG:";  // control barcodes start with this
+  std::uint32_t session_timeout_s = 120;   // abandoned session cleared
+  std::uint32_t identity_keep_s = 300;     // one identity covers several parcels for this long
+};
+
+struct DemoAdapterConfig {
+  double rate_per_s = 1.0;    // acceptances per second
+  std::uint64_t count = 0;    // 0: run forever
+  std::uint64_t seed = 1;     // synthetic people are reproducible
+  double refuse_ratio = 0.0;  // share of parcels refused at inspection
+};
+
+struct AdapterConfig {
+  std::string kind;     // "demo" (more kinds come with the device adapters)
+  std::string name;     // unique; default "<kind><index>"
+  std::string counter;  // must be a configured counter id
+  DemoAdapterConfig demo;
+};
+
+struct WaybillConfig {
+  bool accept_s10 = true;
+  std::vector<core::WaybillRule> carriers;
+};
+
+struct ScreeningConfig {
+  std::string version;
+  std::vector<core::ScreeningCategory> categories;  // default: the national catalogue
+};
+
+struct LoggingConfig {
+  std::string level = "info";  // trace|debug|info|warn|error
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it came from
+  std::string outlet;            // required
+  std::vector<Counter> counters; // at least one
+  StorageConfig storage;
+  ApiConfig api;
+  WorkflowConfig workflow;
+  std::vector<AdapterConfig> adapters;
+  WaybillConfig waybills;
+  ScreeningConfig screening;
+  LoggingConfig logging;
+};
+
+// One problem found in a file: "postgate.yaml:14:5: adapters[1].device: expected a path".
+struct Problem {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string path;  // key path
+  std::string message;
+  std::string str() const;
+};
+
+// Loads and validates. Relative paths in the file are resolved against the
+// file's directory. On failure returns every problem found (not just the first).
+std::expected<Config, std::vector<Problem>> load_file(const std::filesystem::path& file);
+std::expected<Config, std::vector<Problem>> load_string(std::string_view yaml,
+                                                        const std::string& file_name,
+                                                        const std::filesystem::path& base_dir);
+
+}  // namespace postgate::config

@@ -1,0 +1,40 @@
+#pragma once
+// ICAO 9303 machine-readable zones: TD3 (passports, 2x44) and TD1 (cards, 3x30).
+#include <string>
+#include <string_view>
+
+#include "core/identity.hpp"
+#include "core/result.hpp"
+
+namespace postgate::core {
+
+enum class MrzFormat { td1, td3 };
+
+struct Mrz {
+  MrzFormat format{};
+  std::string document_code;    // "P", "ID", "C", ...
+  std::string issuing_state;    // alpha-3
+  std::string document_number;  // without filler
+  std::string surname;          // "<" turned into spaces, trimmed
+  std::string given_names;
+  std::string nationality;
+  Date birth_date{};
+  Sex sex{};
+  Date expiry{};
+  std::string optional_data;
+};
+
+// Character value per ICAO 9303 (0-9, A-Z = 10-35, '<' = 0); -1 otherwise.
+int mrz_char_value(char c);
+// Weighted 7-3-1 check digit of a field, or -1 on an invalid character.
+int mrz_check_digit(std::string_view field);
+
+// Accepts the lines separated by '\n' or "\r\n" (trailing blank lines
+// ignored). Every check digit is verified; errors name the field.
+Result<Mrz> parse_mrz(std::string_view text);
+
+// Maps a parsed MRZ onto an identity document (passport for TD3; for TD1 by
+// document code) and validates it like any other document.
+Result<IdentityDocument> identity_from_mrz(const Mrz& mrz, Date today);
+
+}  // namespace postgate::core

@@ -1,0 +1,47 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace postgate::core {
+
+struct Waybill {
+  std::string number;   // normalised: upper case, no spaces
+  std::string carrier;  // "upu_s10" or the name of the matching carrier rule
+};
+
+// A carrier's waybill format, from config: an ECMAScript regular expression
+// that must match the whole (upper-cased) number.
+struct WaybillRule {
+  std::string carrier;
+  std::string pattern;
+};
+
+// UPU S10: 2 letters, 8 digits, check digit, 2-letter country code.
+std::optional<int> upu_s10_check_digit(std::string_view serial8);
+bool is_valid_upu_s10(std::string_view number);
+
+class WaybillValidator {
+ public:
+  // Fails (field "waybills.carriers[i].pattern") when a pattern does not compile.
+  static Result<WaybillValidator> create(std::vector<WaybillRule> rules, bool accept_s10);
+
+  // S10 first (when enabled), then carrier rules in order. An S10-shaped
+  // number with a wrong check digit is rejected as such even if a carrier
+  // rule would match it.
+  Result<Waybill> validate(std::string_view text) const;
+
+  // Validates each and rejects duplicates; errors carry "waybills[i]".
+  Result<std::vector<Waybill>> validate_all(const std::vector<std::string>& texts) const;
+
+ private:
+  struct Compiled;
+  std::vector<WaybillRule> rules_;
+  std::vector<std::shared_ptr<const Compiled>> compiled_;
+  bool accept_s10_ = true;
+};
+
+}  // namespace postgate::core

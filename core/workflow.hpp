@@ -1,0 +1,94 @@
+#pragma once
+// The counter workflow: one explicit state machine per counter, driven by
+// device events and control barcodes. Pure: time comes in with each event,
+// effects go out as values; the daemon performs them (submit, show prompt).
+// The control barcodes and every transition are documented in docs/workflow.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/acceptance_policy.hpp"
+#include "core/identity.hpp"
+#include "core/record.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace postgate::core {
+
+struct WorkflowSettings {
+  std::string control_prefix = "PG:";
+  std::chrono::seconds session_timeout{120};  // no scan for this long: session cleared
+  std::chrono::seconds identity_keep{300};    // an identity covers further parcels this long
+};
+
+// ---- events in ----
+struct IdentityRead {  // a card or MRZ reader produced a validated document
+  IdentityDocument document;
+};
+struct IdentityReadFailed {  // a reader saw a card but could not read it
+  std::string reason;        // masked, for the screen
+};
+struct BarcodeScanned {
+  std::string text;
+};
+struct CommitSucceeded {  // the answer to a Commit effect
+  std::uint64_t seq = 0;
+};
+struct CommitFailed {
+  Error error;
+};
+struct Tick {};  // time passes; lets timeouts fire
+using WorkflowEvent =
+    std::variant<IdentityRead, IdentityReadFailed, BarcodeScanned, CommitSucceeded, CommitFailed, Tick>;
+
+// ---- effects out ----
+enum class PromptLevel { info, ok, warning, error };
+struct Prompt {  // for the counter screen and the log; never unmasked personal data
+  PromptLevel level{};
+  std::string code;     // stable: "scan_waybill", "waybill_invalid", "committed", ...
+  std::string message;  // human text
+};
+struct Commit {  // make this acceptance durable, then feed CommitSucceeded/CommitFailed
+  Acceptance acceptance;
+};
+using WorkflowEffect = std::variant<Prompt, Commit>;
+
+enum class CounterState {
+  logged_out,         // waiting for an operator badge
+  ready,              // operator logged in, waiting for an identity
+  identified,         // identity held, waiting for a waybill
+  collecting,         // one or more waybills, waiting for contents / outcome
+  confirm_restricted, // restricted hit: waiting for a second OK (or REFUSE/CANCEL)
+  committing,         // Commit emitted, waiting for the store's answer
+};
+std::string_view to_string(CounterState s);
+
+class CounterWorkflow {
+ public:
+  CounterWorkflow(std::string counter_id, WorkflowSettings settings, const AcceptancePolicy& policy);
+
+  std::vector<WorkflowEffect> handle(const WorkflowEvent& event, TimePoint now);
+
+  CounterState state() const { return state_; }
+  const std::string& counter_id() const { return counter_; }
+  const std::optional<std::string>& operator_id() const { return operator_; }
+
+ private:
+  struct Impl;  // implementation details live in workflow.cpp
+  std::string counter_;
+  WorkflowSettings settings_;
+  const AcceptancePolicy* policy_;
+  CounterState state_ = CounterState::logged_out;
+  std::optional<std::string> operator_;
+  std::optional<IdentityDocument> identity_;
+  TimePoint identity_at_{};
+  TimePoint last_activity_{};
+  std::vector<std::string> waybills_;
+  std::vector<std::string> committed_waybills_;  // this identity's earlier parcels
+  std::string declared_;
+  std::optional<Inspection> inspection_;
+};
+
+}  // namespace postgate::core

@@ -1,0 +1,95 @@
+#pragma once
+// The durable record store (SQLite, WAL). See docs/operations.md for the
+// fsync policy and recovery behaviour.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/record.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "storage/keyring.hpp"
+
+namespace postgate::storage {
+
+using core::Result;
+
+enum class SyncPolicy { full, extra };
+
+struct StoreOptions {
+  std::filesystem::path path;            // the database file
+  std::filesystem::path quarantine_dir;  // where a corrupt file is moved; default: <path dir>/quarantine
+  KeyRing keys;
+  SyncPolicy sync = SyncPolicy::full;
+  std::size_t group_commit_max = 256;  // most records in one transaction
+  // Testing aid for the full-disk path: caps the database size in pages.
+  std::optional<std::uint64_t> max_page_count;
+};
+
+struct SubmitOk {
+  core::Uuid id;
+  std::uint64_t seq = 0;
+  core::TimePoint accepted_at{};
+  bool duplicate = false;  // the ref was stored before; id/seq are the first ones
+};
+
+enum class Health { ok, disk_full, error };
+std::string_view to_string(Health h);
+
+struct StoreStats {
+  std::uint64_t records = 0;    // rows held
+  std::uint64_t pending = 0;    // not yet acknowledged by HQ
+  std::uint64_t last_seq = 0;   // highest seq given
+  std::uint64_t delivered_upto = 0;
+  std::optional<core::TimePoint> oldest_pending;
+  std::uint64_t file_bytes = 0;
+  Health health = Health::ok;
+  std::string last_error;  // empty when healthy
+};
+
+class RecordStore {
+ public:
+  // Opens (creating if needed), migrates the schema, runs quick_check. A
+  // corrupt file is moved to quarantine_dir and the error says where; the
+  // caller decides whether to start afresh.
+  static Result<std::unique_ptr<RecordStore>> open(StoreOptions options);
+  virtual ~RecordStore() = default;
+
+  using SubmitCallback = std::function<void(Result<SubmitOk>)>;
+  // Thread-safe. The record's id and accepted_at are set by the caller; seq is
+  // given here. Submits are group-committed by one writer thread; `done` runs
+  // exactly once on that thread, only after the commit is durable (or has
+  // failed and been rolled back: then no seq was used). A record whose ref is
+  // already stored is not stored again: done gets the first answer with
+  // duplicate = true. A full disk fails with code "storage_full" and the store
+  // retries by itself on the next submit.
+  virtual void submit(core::Record record, SubmitCallback done) = 0;
+
+  // Blocks until every submit queued so far has been answered.
+  virtual void flush() = 0;
+
+  virtual Result<StoreStats> stats() const = 0;
+  // Newest first, decrypted (mask before display).
+  virtual Result<std::vector<core::Record>> recent(std::size_t limit) const = 0;
+  virtual Result<std::optional<core::Record>> by_seq(std::uint64_t seq) const = 0;
+
+  // Outbox for the uplink: pending records with seq > after_seq in seq order,
+  // at most max_records and about max_bytes of payload (at least one record
+  // if any). Memory is bounded by the limits, not by the backlog.
+  virtual Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq,
+                                                          std::size_t max_records,
+                                                          std::size_t max_bytes) const = 0;
+  // HQ acknowledged every seq <= upto_seq. Idempotent; an upto_seq beyond
+  // last_seq is refused (code "ack_beyond_last").
+  virtual core::Status mark_delivered(std::uint64_t upto_seq) = 0;
+  // Deletes delivered records accepted before `older_than`; returns how many.
+  // Never deletes a pending record, and never the row holding the highest seq
+  // (so seq stays gapless across a purge).
+  virtual Result<std::uint64_t> purge_delivered(core::TimePoint older_than) = 0;
+};
+
+}  // namespace postgate::storage
