@@ -10,14 +10,14 @@ std::string format_utc(TimePoint t) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<milliseconds> hms{t - day};
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long>(hms.seconds().count()));
   // Insert milliseconds before the 'Z'.
   std::string out(buf);
-  char ms[8];
+  char ms[16];
   std::snprintf(ms, sizeof ms, ".%03ld", static_cast<long>(hms.subseconds().count()));
   out.insert(out.size() - 1, ms);
   return out;
