@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ bool is_valid_upu_s10(std::string_view number);
 
 class WaybillValidator {
  public:
+  // Accepts UPU S10 numbers only, until configured through create().
+  WaybillValidator() = default;
+
   // Fails (field "waybills.carriers[i].pattern") when a pattern does not compile.
   static Result<WaybillValidator> create(std::vector<WaybillRule> rules, bool accept_s10);
 
