@@ -49,7 +49,8 @@ std::optional<TimePoint> parse_utc(std::string_view s) {
     pos += 4;
   }
   if (pos + 1 != s.size() || s[pos] != 'Z') return std::nullopt;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || se > 59) return std::nullopt;
   return TimePoint{sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{se} +
                    milliseconds{ms}};
