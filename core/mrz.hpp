@@ -29,12 +29,19 @@ int mrz_char_value(char c);
 // Weighted 7-3-1 check digit of a field, or -1 on an invalid character.
 int mrz_check_digit(std::string_view field);
 
-// Accepts the lines separated by '\n' or "\r\n" (trailing blank lines
-// ignored). Every check digit is verified; errors name the field.
+// Accepts the lines separated by '\n' or "\r\n" (blank lines around the
+// zone and trailing spaces ignored). Every check digit is verified; errors
+// name the field ("mrz.birth_date", ...). Two-digit birth years take the
+// latest century that does not put the birth after `today`; expiry years are
+// 20YY.
+Result<Mrz> parse_mrz(std::string_view text, Date today);
+// As above with today's UTC date from the system clock; prefer the overload
+// above wherever a Clock is at hand.
 Result<Mrz> parse_mrz(std::string_view text);
 
 // Maps a parsed MRZ onto an identity document (passport for TD3; for TD1 by
-// document code) and validates it like any other document.
+// document code) and validates it like any other document. An expired
+// document fails with code "expired", field "valid_to".
 Result<IdentityDocument> identity_from_mrz(const Mrz& mrz, Date today);
 
 }  // namespace postgate::core
