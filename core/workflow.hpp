@@ -3,9 +3,11 @@
 // device events and control barcodes. Pure: time comes in with each event,
 // effects go out as values; the daemon performs them (submit, show prompt).
 // The control barcodes and every transition are documented in docs/workflow.md.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct WorkflowSettings {
   std::string control_prefix = "PG:";
   std::chrono::seconds session_timeout{120};  // no scan for this long: session cleared
   std::chrono::seconds identity_keep{300};    // an identity covers further parcels this long
+  // The outlet's offset from UTC: documents are checked against the local
+  // calendar date (China: +8 h, no daylight saving).
+  std::chrono::minutes utc_offset{8 * 60};
 };
 
 // ---- events in ----
@@ -40,8 +45,8 @@ struct CommitFailed {
   Error error;
 };
 struct Tick {};  // time passes; lets timeouts fire
-using WorkflowEvent =
-    std::variant<IdentityRead, IdentityReadFailed, BarcodeScanned, CommitSucceeded, CommitFailed, Tick>;
+using WorkflowEvent = std::variant<IdentityRead, IdentityReadFailed, BarcodeScanned,
+                                   CommitSucceeded, CommitFailed, Tick>;
 
 // ---- effects out ----
 enum class PromptLevel { info, ok, warning, error };
@@ -56,27 +61,37 @@ struct Commit {  // make this acceptance durable, then feed CommitSucceeded/Comm
 using WorkflowEffect = std::variant<Prompt, Commit>;
 
 enum class CounterState {
-  logged_out,         // waiting for an operator badge
-  ready,              // operator logged in, waiting for an identity
-  identified,         // identity held, waiting for a waybill
-  collecting,         // one or more waybills, waiting for contents / outcome
-  confirm_restricted, // restricted hit: waiting for a second OK (or REFUSE/CANCEL)
-  committing,         // Commit emitted, waiting for the store's answer
+  logged_out,          // waiting for an operator badge
+  ready,               // operator logged in, waiting for an identity
+  identified,          // identity held, waiting for a waybill
+  collecting,          // a parcel is open (waybills and/or contents), waiting for the outcome
+  confirm_restricted,  // restricted hit: waiting for a second OK (or REFUSE/CANCEL)
+  committing,          // Commit emitted, waiting for the store's answer
 };
 std::string_view to_string(CounterState s);
 
 class CounterWorkflow {
  public:
-  CounterWorkflow(std::string counter_id, WorkflowSettings settings, const AcceptancePolicy& policy);
+  CounterWorkflow(std::string counter_id, WorkflowSettings settings,
+                  const AcceptancePolicy& policy);
 
   std::vector<WorkflowEffect> handle(const WorkflowEvent& event, TimePoint now);
 
   CounterState state() const { return state_; }
   const std::string& counter_id() const { return counter_; }
   const std::optional<std::string>& operator_id() const { return operator_; }
+  // Read-only views of the session, for status displays and tests.
+  bool has_identity() const { return identity_.has_value(); }
+  const std::vector<std::string>& waybills() const { return waybills_; }  // normalised
+  const std::string& declared() const { return declared_; }
 
  private:
   struct Impl;  // implementation details live in workflow.cpp
+  struct CommittedWaybill {
+    std::string number;
+    std::uint64_t seq = 0;
+    InspectionOutcome outcome{};
+  };
   std::string counter_;
   WorkflowSettings settings_;
   const AcceptancePolicy* policy_;
@@ -86,9 +101,12 @@ class CounterWorkflow {
   TimePoint identity_at_{};
   TimePoint last_activity_{};
   std::vector<std::string> waybills_;
-  std::vector<std::string> committed_waybills_;  // this identity's earlier parcels
+  std::vector<CommittedWaybill> committed_waybills_;  // this identity's earlier parcels
   std::string declared_;
-  std::optional<Inspection> inspection_;
+  bool restricted_confirmed_ = false;     // staff confirmed the parcel exactly as it is now
+  std::optional<Inspection> inspection_;  // the outcome of the Commit in flight
+  TimePoint parcel_opened_at_{};          // with parcel_rev_: the idempotency ref
+  std::uint32_t parcel_rev_ = 0;          // bumped on every change to the open parcel
 };
 
 }  // namespace postgate::core
