@@ -22,7 +22,7 @@ struct ScreeningHit {
   std::string category;  // category id
   std::string name;      // category name
   Severity severity{};
-  std::string keyword;   // the keyword that matched
+  std::string keyword;  // the keyword that matched
   friend bool operator==(const ScreeningHit&, const ScreeningHit&) = default;
 };
 
@@ -30,8 +30,12 @@ class Screener {
  public:
   Screener() = default;
   Screener(std::string version, std::vector<ScreeningCategory> categories);
-  // Case-insensitive (ASCII and full-width Latin folded); English keywords
-  // match whole words, Chinese keywords match anywhere. One hit per category.
+  // Case-insensitive: ASCII case and full-width forms (U+FF01-U+FF5E, e.g.
+  // "ＧＵＮ") are folded, runs of white space count as one space. Keywords
+  // made only of ASCII match whole words, also with a plural ending ("gun"
+  // matches "guns" but not "begun"); others (Chinese) match anywhere. At most
+  // one hit per category, naming the first of its keywords that matched, in
+  // category order.
   std::vector<ScreeningHit> screen(std::string_view declared) const;
   const std::string& version() const { return version_; }
   const std::vector<ScreeningCategory>& categories() const { return categories_; }
@@ -40,6 +44,7 @@ class Screener {
  private:
   std::string version_;
   std::vector<ScreeningCategory> categories_;
+  std::vector<std::vector<std::string>> folded_;  // keywords, folded once
 };
 
 }  // namespace postgate::core
