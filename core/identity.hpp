@@ -25,7 +25,7 @@ enum class DocType {
   organisation,                   // unified social credit code (GB 32100), org sender
 };
 
-std::string_view to_string(DocType t);                  // "resident_id", ...
+std::string_view to_string(DocType t);  // "resident_id", ...
 std::optional<DocType> doc_type_from_string(std::string_view s);
 const std::vector<DocType>& all_doc_types();
 
@@ -46,6 +46,20 @@ struct IdentityDocument {
 // no control characters, at most 64 code points). Errors carry field
 // "doc_number" or "name". `today` rejects birth dates in the future and
 // expired documents where the expiry is known.
+// The number is normalised first (trimmed, spaces removed, ASCII upper-cased)
+// and the name trimmed. Error codes: "bad_format" (shape, including an empty
+// number), "bad_check_digit", "bad_region", "bad_birth_date" (not a date,
+// before 1900 or after today), "bad_name"; identity_from_mrz adds "expired".
+// Per type:
+//  - resident, temporary resident: GB 11643 check character, province-level
+//    region (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71), birth date, sex;
+//  - HMT residence permit: the same with prefix 810000, 820000 or 830000;
+//  - foreign permanent resident: 2017 card 3 letters + 12 digits (shape
+//    only); 2023 card 18 characters starting with 9, MOD 11-2, birth date;
+//  - HK/Macau permit H or M + 8 or 10 digits; Taiwan permit 8 or 10 digits;
+//  - passport 5-9 letters or digits; military and armed police 4-20 digits,
+//    letters or Chinese characters (no published rule, shape only);
+//  - organisation: GB 32100 unified social credit code with its check char.
 Result<IdentityDocument> validate_identity(DocType type, std::string_view number,
                                            std::string_view name, Date today);
 
@@ -56,6 +70,13 @@ std::optional<char> gb11643_check_char(std::string_view first17);
 // Masking for display and logs. Numbers keep a short prefix and suffix
 // (resident id: "110105********002X"); names keep the surname and replace the
 // rest with "*" ("张三" -> "张*", "ZHANG SAN" -> "ZHANG *").
+// Precisely: 18-character numbers of resident-like types (resident,
+// temporary, HMT permit, foreign permanent resident) keep 6 + 8 stars + 4;
+// other numbers keep 2 at each end with the middle starred, and numbers
+// shorter than 7 keep less so that at least 3 characters are hidden. A
+// single-word Latin name keeps only its first letter ("MADONNA" -> "M*").
+// Both work on code points, normalise like validate_identity, and return ""
+// for empty input.
 std::string mask_number(DocType type, std::string_view number);
 std::string mask_name(std::string_view name);
 
