@@ -1,6 +1,6 @@
 #pragma once
-// The durable record store (SQLite, WAL). See docs/operations.md for the
-// fsync policy and recovery behaviour.
+// The durable record store (SQLite, WAL). See docs/storage.md for the schema,
+// the fsync policy and recovery behaviour.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -21,13 +21,16 @@ using core::Result;
 enum class SyncPolicy { full, extra };
 
 struct StoreOptions {
-  std::filesystem::path path;            // the database file
-  std::filesystem::path quarantine_dir;  // where a corrupt file is moved; default: <path dir>/quarantine
+  std::filesystem::path path;  // the database file
+  std::filesystem::path
+      quarantine_dir;  // where a corrupt file is moved; default: <path dir>/quarantine
   KeyRing keys;
   SyncPolicy sync = SyncPolicy::full;
   std::size_t group_commit_max = 256;  // most records in one transaction
   // Testing aid for the full-disk path: caps the database size in pages.
   std::optional<std::uint64_t> max_page_count;
+  // Names quarantined files; nullptr: the system clock. Must outlive open().
+  const core::Clock* clock = nullptr;
 };
 
 struct SubmitOk {
@@ -41,9 +44,9 @@ enum class Health { ok, disk_full, error };
 std::string_view to_string(Health h);
 
 struct StoreStats {
-  std::uint64_t records = 0;    // rows held
-  std::uint64_t pending = 0;    // not yet acknowledged by HQ
-  std::uint64_t last_seq = 0;   // highest seq given
+  std::uint64_t records = 0;   // rows held
+  std::uint64_t pending = 0;   // not yet acknowledged by HQ
+  std::uint64_t last_seq = 0;  // highest seq given
   std::uint64_t delivered_upto = 0;
   std::optional<core::TimePoint> oldest_pending;
   std::uint64_t file_bytes = 0;

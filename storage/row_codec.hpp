@@ -1,0 +1,53 @@
+#pragma once
+// A record as stored: clear columns, a JSON body of the non-personal parts,
+// and one sealed blob with everything personal. Internal to storage/; the
+// on-disk names of enums are defined here, not borrowed from display names,
+// so renaming a display string never breaks old files.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/record.hpp"
+#include "core/result.hpp"
+#include "storage/keyring.hpp"
+
+namespace postgate::storage {
+
+struct EncodedRow {
+  std::string id;
+  std::optional<std::string> ref;
+  std::int64_t accepted_at_ms = 0;
+  std::string counter;
+  std::string operator_id;
+  std::string doc_type;
+  std::string name_masked;
+  std::string number_masked;
+  std::string body;                    // JSON
+  std::vector<std::uint8_t> personal;  // sealed JSON, AAD = id
+  std::uint32_t key_id = 0;
+  std::int64_t payload_bytes = 0;
+};
+
+// Seals under ring.current. Fails only if the cipher does.
+core::Result<EncodedRow> encode_row(const core::Record& r, const KeyRing& ring);
+
+// The stored columns needed to rebuild a record.
+struct StoredRow {
+  std::int64_t seq = 0;
+  std::string id;
+  std::optional<std::string> ref;
+  std::int64_t accepted_at_ms = 0;
+  std::string counter;
+  std::string operator_id;
+  std::string doc_type;
+  std::string body;
+  std::vector<std::uint8_t> personal;
+};
+
+core::Result<core::Record> decode_row(const StoredRow& row, const KeyRing& ring);
+
+std::int64_t to_unix_ms(core::TimePoint t);
+core::TimePoint from_unix_ms(std::int64_t ms);
+
+}  // namespace postgate::storage
