@@ -3,9 +3,12 @@
 // default and meaning) is declared once in schema.cpp; config/README.md is
 // checked against it by a test.
 #include <cstdint>
+#include <expected>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -24,7 +27,7 @@ struct StorageConfig {
   std::filesystem::path key_file = "/var/lib/postgate/postgate.key";
   std::string key_credential;  // systemd credential name; wins over key_file when set and present
   std::vector<std::filesystem::path> previous_key_files;
-  std::filesystem::path quarantine_dir;  // empty: <dir of path>/quarantine
+  std::filesystem::path quarantine_dir;  // empty: <dir of path>/quarantine (load_* fills it in)
   std::string synchronous = "full";      // full | extra
   std::uint32_t group_commit_max = 256;
   std::uint32_t retention_days = 365;
@@ -40,9 +43,9 @@ struct ApiConfig {
 };
 
 struct WorkflowConfig {
-  std::string control_prefix = "PG:";  // control barcodes start with this
-  std::uint32_t session_timeout_s = 120;   // abandoned session cleared
-  std::uint32_t identity_keep_s = 300;     // one identity covers several parcels for this long
+  std::string control_prefix = "PG:";     // control barcodes start with this
+  std::uint32_t session_timeout_s = 120;  // abandoned session cleared
+  std::uint32_t identity_keep_s = 300;    // one identity covers several parcels for this long
 };
 
 struct DemoAdapterConfig {
@@ -54,7 +57,7 @@ struct DemoAdapterConfig {
 
 struct AdapterConfig {
   std::string kind;     // "demo" (more kinds come with the device adapters)
-  std::string name;     // unique; default "<kind><index>"
+  std::string name;     // unique; default "<kind><index>", index as in adapters[index]
   std::string counter;  // must be a configured counter id
   DemoAdapterConfig demo;
 };
@@ -74,9 +77,9 @@ struct LoggingConfig {
 };
 
 struct Config {
-  std::filesystem::path source;  // the file it came from
-  std::string outlet;            // required
-  std::vector<Counter> counters; // at least one
+  std::filesystem::path source;   // the file it came from
+  std::string outlet;             // required
+  std::vector<Counter> counters;  // at least one
   StorageConfig storage;
   ApiConfig api;
   WorkflowConfig workflow;
@@ -89,8 +92,8 @@ struct Config {
 // One problem found in a file: "postgate.yaml:14:5: adapters[1].device: expected a path".
 struct Problem {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based
   std::string path;  // key path
   std::string message;
   std::string str() const;
@@ -102,5 +105,17 @@ std::expected<Config, std::vector<Problem>> load_file(const std::filesystem::pat
 std::expected<Config, std::vector<Problem>> load_string(std::string_view yaml,
                                                         const std::string& file_name,
                                                         const std::filesystem::path& base_dir);
+
+// One line per problem, each ending in '\n'.
+std::string format_problems(const std::vector<Problem>& problems);
+
+// The built-in screening list, used when the file has no screening.categories:
+// the national catalogue of 19 prohibited categories plus common restricted ones.
+inline constexpr std::string_view kDefaultScreeningVersion = "2026-11-default";
+ScreeningConfig default_screening();
+
+// The schema as Markdown (sections, keys, types, defaults, descriptions);
+// config/README.md holds a copy between <!-- schema:begin --> and <!-- schema:end -->.
+std::string schema_markdown();
 
 }  // namespace postgate::config

@@ -1,0 +1,449 @@
+// The one declaration of postgated's configuration keys. Adding a key: add a
+// member to config.hpp, a line here, then regenerate config/README.md
+// (build/config/postgate_config_doc --update config/README.md).
+#include "config/schema.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "config/config.hpp"
+
+// The tables use designated initializers that leave members at their
+// defaults on purpose; GCC before 14 warns about that (GCC bug 96868).
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace postgate::config::schema {
+namespace {
+
+namespace fs = std::filesystem;
+
+void assign(std::string& out, Value&& v) {
+  out = std::get<std::string>(std::move(v));
+}
+void assign(fs::path& out, Value&& v) {
+  out = std::get<fs::path>(std::move(v));
+}
+void assign(std::uint64_t& out, Value&& v) {
+  out = std::get<std::uint64_t>(v);
+}
+void assign(std::uint32_t& out, Value&& v) {
+  out = static_cast<std::uint32_t>(std::get<std::uint64_t>(v));  // range checked by umax
+}
+void assign(double& out, Value&& v) {
+  out = std::get<double>(v);
+}
+void assign(bool& out, Value&& v) {
+  out = std::get<bool>(v);
+}
+void assign(std::vector<std::string>& out, Value&& v) {
+  out = std::get<std::vector<std::string>>(std::move(v));
+}
+void assign(std::vector<fs::path>& out, Value&& v) {
+  out = std::get<std::vector<fs::path>>(std::move(v));
+}
+void assign(core::Severity& out, Value&& v) {
+  out = std::get<std::string>(v) == "restricted" ? core::Severity::restricted
+                                                 : core::Severity::prohibited;
+}
+
+// A scalar or list key stored in member `m` of the table's struct S.
+template <class S, class M>
+Key bind(Key k, M S::*m) {
+  if constexpr (std::is_same_v<M, std::uint32_t>) {
+    k.umax = std::min<std::uint64_t>(k.umax, std::numeric_limits<std::uint32_t>::max());
+  }
+  k.set = [m](void* object, Value&& v) { assign(static_cast<S*>(object)->*m, std::move(v)); };
+  return k;
+}
+
+// A nested table stored in member `m`.
+template <class S, class M>
+Key nest(Key k, const Table& table, M S::*m) {
+  k.type = Type::map;
+  k.table = &table;
+  k.child = [m](void* object) -> void* { return &(static_cast<S*>(object)->*m); };
+  return k;
+}
+
+// A list of nested tables stored in vector member `m`.
+template <class S, class E>
+Key nest_list(Key k, const Table& table, std::vector<E> S::*m) {
+  k.type = Type::list_of_maps;
+  k.table = &table;
+  k.child = [m](void* object) -> void* {
+    auto& list = static_cast<S*>(object)->*m;
+    list.emplace_back();
+    return &list.back();
+  };
+  return k;
+}
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+struct Schema {
+  Table counter, storage, api, workflow, adapter, demo, carrier, waybills, category, screening,
+      logging, root;
+
+  Schema() {
+    counter = {
+        .name = "counters[]",
+        .description =
+            "A service counter of the outlet. Adapters and API clients submit "
+            "acceptances on behalf of a counter.",
+        .keys =
+            {
+                bind(Key{.name = "id",
+                         .description = "Counter id, unique in the outlet: 1 to 64 of "
+                                        "`A-Z a-z 0-9 _ -`.",
+                         .required = true},
+                     &Counter::id),
+                bind(Key{.name = "name", .description = "Display name.", .default_yaml = "\"\""},
+                     &Counter::name),
+            },
+    };
+
+    storage = {
+        .name = "storage",
+        .description = "The encrypted record store (SQLite).",
+        .keys =
+            {
+                bind(Key{.name = "path",
+                         .type = Type::path,
+                         .description = "Database file.",
+                         .default_yaml = "/var/lib/postgate/postgate.db"},
+                     &StorageConfig::path),
+                bind(Key{.name = "key_file",
+                         .type = Type::path,
+                         .description = "File holding the record encryption key.",
+                         .default_yaml = "/var/lib/postgate/postgate.key"},
+                     &StorageConfig::key_file),
+                bind(Key{.name = "key_credential",
+                         .description = "systemd credential name holding the key; when set "
+                                        "and present it wins over `key_file`.",
+                         .default_yaml = "\"\""},
+                     &StorageConfig::key_credential),
+                bind(Key{.name = "previous_key_files",
+                         .type = Type::list,
+                         .description = "Older keys, still accepted for reading records "
+                                        "written before a key rotation.",
+                         .default_yaml = "[]",
+                         .element = Type::path},
+                     &StorageConfig::previous_key_files),
+                bind(Key{.name = "quarantine_dir",
+                         .type = Type::path,
+                         .description = "Where unreadable database files are moved aside.",
+                         .default_doc = "`quarantine` next to `path`"},
+                     &StorageConfig::quarantine_dir),
+                bind(Key{.name = "synchronous",
+                         .type = Type::enumeration,
+                         .description = "SQLite `synchronous` level. Records are a legal "
+                                        "register: never lower than `full`.",
+                         .default_yaml = "full",
+                         .values = {"full", "extra"}},
+                     &StorageConfig::synchronous),
+                bind(Key{.name = "group_commit_max",
+                         .type = Type::uint,
+                         .description = "Most records written in one transaction.",
+                         .default_yaml = "256",
+                         .umin = 1,
+                         .umax = 65536},
+                     &StorageConfig::group_commit_max),
+                bind(Key{.name = "retention_days",
+                         .type = Type::uint,
+                         .description = "Days acceptance records are kept.",
+                         .default_yaml = "365",
+                         .umin = 1,
+                         .umax = 36500},
+                     &StorageConfig::retention_days),
+                bind(Key{.name = "xray_retention_days",
+                         .type = Type::uint,
+                         .description = "Days X-ray screening records are kept.",
+                         .default_yaml = "30",
+                         .umin = 1,
+                         .umax = 36500},
+                     &StorageConfig::xray_retention_days),
+                bind(Key{.name = "create_key",
+                         .type = Type::boolean,
+                         .description = "Generate `key_file` on first start when it is "
+                                        "missing (demo and first installation only).",
+                         .default_yaml = "false"},
+                     &StorageConfig::create_key),
+            },
+    };
+
+    api = {
+        .name = "api",
+        .description = "The local API: newline-delimited JSON on a Unix socket.",
+        .keys =
+            {
+                bind(Key{.name = "socket",
+                         .type = Type::path,
+                         .description = "Unix socket path (at most 107 bytes once resolved).",
+                         .default_yaml = "/run/postgate/postgate.sock"},
+                     &ApiConfig::socket),
+                bind(Key{.name = "max_line_bytes",
+                         .type = Type::uint,
+                         .description = "Longest request line accepted.",
+                         .default_yaml = "65536",
+                         .umin = 1024,
+                         .umax = 16 * kMiB},
+                     &ApiConfig::max_line_bytes),
+                bind(Key{.name = "max_clients",
+                         .type = Type::uint,
+                         .description = "Most simultaneous connections.",
+                         .default_yaml = "64",
+                         .umin = 1,
+                         .umax = 4096},
+                     &ApiConfig::max_clients),
+                bind(Key{.name = "idle_timeout_s",
+                         .type = Type::uint,
+                         .description = "Seconds after which a silent connection is closed.",
+                         .default_yaml = "300",
+                         .umin = 1,
+                         .umax = 86400},
+                     &ApiConfig::idle_timeout_s),
+            },
+    };
+
+    workflow = {
+        .name = "workflow",
+        .description = "The acceptance session at a counter.",
+        .keys =
+            {
+                bind(Key{.name = "control_prefix",
+                         .description = "Scanned barcodes starting with this are commands, "
+                                        "not waybills.",
+                         .default_yaml = "\"PG:\""},
+                     &WorkflowConfig::control_prefix),
+                bind(Key{.name = "session_timeout_s",
+                         .type = Type::uint,
+                         .description = "Seconds after which an abandoned session is cleared.",
+                         .default_yaml = "120",
+                         .umin = 1,
+                         .umax = 86400},
+                     &WorkflowConfig::session_timeout_s),
+                bind(Key{.name = "identity_keep_s",
+                         .type = Type::uint,
+                         .description = "Seconds one verified identity covers further parcels "
+                                        "of the same sender.",
+                         .default_yaml = "300",
+                         .umin = 0,
+                         .umax = 86400},
+                     &WorkflowConfig::identity_keep_s),
+            },
+    };
+
+    demo = {
+        .name = "adapters[] (kind: demo)",
+        .description =
+            "Synthetic acceptances for demonstrations and load tests. The people "
+            "are generated, never real.",
+        .keys =
+            {
+                bind(Key{.name = "rate_per_s",
+                         .type = Type::number,
+                         .description = "Acceptances per second.",
+                         .default_yaml = "1.0",
+                         .dmin = 0.001,
+                         .dmax = 100000},
+                     &DemoAdapterConfig::rate_per_s),
+                bind(Key{.name = "count",
+                         .type = Type::uint,
+                         .description = "Acceptances before the adapter stops; 0: never stops.",
+                         .default_yaml = "0"},
+                     &DemoAdapterConfig::count),
+                bind(Key{.name = "seed",
+                         .type = Type::uint,
+                         .description = "Random seed; the same seed gives the same people "
+                                        "and parcels.",
+                         .default_yaml = "1"},
+                     &DemoAdapterConfig::seed),
+                bind(Key{.name = "refuse_ratio",
+                         .type = Type::number,
+                         .description = "Share of parcels refused at inspection.",
+                         .default_yaml = "0.0",
+                         .dmin = 0.0,
+                         .dmax = 1.0},
+                     &DemoAdapterConfig::refuse_ratio),
+            },
+    };
+
+    adapter = {
+        .name = "adapters[]",
+        .description =
+            "A device adapter feeding one counter. The keys below are common to "
+            "all kinds; each kind adds its own keys at the same level.",
+        .keys =
+            {
+                bind(Key{.name = "kind",
+                         .type = Type::enumeration,
+                         .description = "Adapter kind.",
+                         .required = true},  // values: one per variant, filled in below
+                     &AdapterConfig::kind),
+                bind(Key{.name = "name",
+                         .description = "Unique adapter name used in logs: 1 to 64 of "
+                                        "`A-Z a-z 0-9 _ -`.",
+                         .default_doc = "`<kind><index>`, e.g. `demo0` for `adapters[0]`"},
+                     &AdapterConfig::name),
+                bind(Key{.name = "counter",
+                         .description = "Id of the counter this adapter serves.",
+                         .required = true},
+                     &AdapterConfig::counter),
+            },
+        .discriminator = "kind",
+        .variants =
+            {
+                {.value = "demo",
+                 .description = "synthetic acceptances",
+                 .table = &demo,
+                 .child = [](void* o) -> void* { return &static_cast<AdapterConfig*>(o)->demo; }},
+            },
+    };
+
+    carrier = {
+        .name = "waybills.carriers[]",
+        .description = "A carrier's waybill number format.",
+        .keys =
+            {
+                bind(Key{.name = "carrier",
+                         .description = "Carrier name recorded with matching waybills; unique, "
+                                        "not `upu_s10`.",
+                         .required = true},
+                     &core::WaybillRule::carrier),
+                bind(Key{.name = "pattern",
+                         .description = "ECMAScript regular expression that must match the "
+                                        "whole upper-cased number.",
+                         .required = true},
+                     &core::WaybillRule::pattern),
+            },
+    };
+
+    waybills = {
+        .name = "waybills",
+        .description =
+            "Which waybill numbers are accepted. A number is tried as UPU S10 "
+            "first, then against each carrier pattern in order.",
+        .keys =
+            {
+                bind(Key{.name = "accept_s10",
+                         .type = Type::boolean,
+                         .description = "Accept UPU S10 numbers (check digit verified).",
+                         .default_yaml = "true"},
+                     &WaybillConfig::accept_s10),
+                nest_list(Key{.name = "carriers",
+                              .description = "Carrier formats.",
+                              .default_yaml = "[]"},
+                          carrier, &WaybillConfig::carriers),
+            },
+    };
+
+    category = {
+        .name = "screening.categories[]",
+        .description = "One category of the prohibited or restricted items list.",
+        .keys =
+            {
+                bind(Key{.name = "id",
+                         .description = "Category id, unique, e.g. `01`.",
+                         .required = true},
+                     &core::ScreeningCategory::id),
+                bind(Key{.name = "name", .description = "Category name.", .required = true},
+                     &core::ScreeningCategory::name),
+                bind(Key{.name = "severity",
+                         .type = Type::enumeration,
+                         .description = "`prohibited`: the parcel is refused; `restricted`: "
+                                        "staff must confirm the item was checked.",
+                         .required = true,
+                         .values = {"prohibited", "restricted"}},
+                     &core::ScreeningCategory::severity),
+                bind(Key{.name = "keywords",
+                         .type = Type::list,
+                         .description = "Words that put a declared content in this category "
+                                        "(Chinese match anywhere, English whole words); at "
+                                        "least one.",
+                         .required = true,
+                         .element = Type::string},
+                     &core::ScreeningCategory::keywords),
+            },
+    };
+
+    screening = {
+        .name = "screening",
+        .description =
+            "The prohibited and restricted items list, checked against declared "
+            "contents. Without `categories` the built-in list is used (version "
+            "`2026-11-default`: the national catalogue of 19 prohibited "
+            "categories plus restricted lithium batteries, liquids, medicines "
+            "and alcohol).",
+        .keys =
+            {
+                bind(Key{.name = "version",
+                         .description = "Version of the list, recorded with every screening; "
+                                        "required with `categories`.",
+                         .default_doc = "`2026-11-default` (built-in list)"},
+                     &ScreeningConfig::version),
+                nest_list(Key{.name = "categories",
+                              .description = "The categories; at least one.",
+                              .default_doc = "built-in list"},
+                          category, &ScreeningConfig::categories),
+            },
+    };
+
+    logging = {
+        .name = "logging",
+        .description = "Log output (journald or stderr).",
+        .keys =
+            {
+                bind(Key{.name = "level",
+                         .type = Type::enumeration,
+                         .description = "Least severe level logged.",
+                         .default_yaml = "info",
+                         .values = {"trace", "debug", "info", "warn", "error"}},
+                     &LoggingConfig::level),
+            },
+    };
+
+    root = {
+        .name = "top level",
+        .description = "The file is one YAML mapping with these keys.",
+        .keys =
+            {
+                bind(Key{.name = "outlet",
+                         .description = "Outlet id, recorded with every acceptance: 1 to 64 of "
+                                        "`A-Z a-z 0-9 _ -`.",
+                         .required = true},
+                     &Config::outlet),
+                nest_list(Key{.name = "counters",
+                              .description = "The outlet's counters; at least one.",
+                              .required = true},
+                          counter, &Config::counters),
+                nest(Key{.name = "storage"}, storage, &Config::storage),
+                nest(Key{.name = "api"}, api, &Config::api),
+                nest(Key{.name = "workflow"}, workflow, &Config::workflow),
+                nest_list(Key{.name = "adapters",
+                              .description = "Device adapters; none is valid (counter software "
+                                             "then submits through the API).",
+                              .default_yaml = "[]"},
+                          adapter, &Config::adapters),
+                nest(Key{.name = "waybills"}, waybills, &Config::waybills),
+                nest(Key{.name = "screening"}, screening, &Config::screening),
+                nest(Key{.name = "logging"}, logging, &Config::logging),
+            },
+    };
+
+    for (Table* t : {&adapter}) {
+      for (Key& k : t->keys) {
+        if (k.name != t->discriminator) continue;
+        for (const Variant& v : t->variants) k.values.push_back(v.value);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+const Table& root() {
+  static const Schema schema;
+  return schema.root;
+}
+
+}  // namespace postgate::config::schema

@@ -1,0 +1,194 @@
+#include "config/semantic.hpp"
+
+#include <map>
+#include <regex>
+#include <set>
+
+namespace postgate::config {
+namespace {
+
+constexpr std::size_t kMaxSocketPath = 107;  // sizeof(sockaddr_un::sun_path) - 1 on Linux
+const std::string kIdRule = "use 1 to 64 of A-Z a-z 0-9 _ -";
+
+std::string indexed(const std::string& list, std::size_t i) {
+  return list + "[" + std::to_string(i) + "]";
+}
+
+// Reports `id` at `path` when it is a repeat; `first` remembers earlier ones.
+void check_unique(const std::string& id, const std::string& what, const std::string& path,
+                  const std::string& element_path, std::map<std::string, std::string>& first,
+                  LoadContext& ctx) {
+  if (id.empty()) return;
+  if (auto [it, inserted] = first.emplace(id, element_path); !inserted) {
+    ctx.report(ctx.at(path), path,
+               "duplicate " + what + " " + quote(id) + " (also " + it->second + ")");
+  }
+}
+
+void check_counters(const Config& c, LoadContext& ctx) {
+  if (ctx.present.contains("counters") && c.counters.empty()) {
+    ctx.report(ctx.at("counters"), "counters", "at least one counter is required");
+  }
+  std::map<std::string, std::string> first;
+  for (std::size_t i = 0; i < c.counters.size(); ++i) {
+    const std::string element = indexed("counters", i);
+    const std::string path = element + ".id";
+    const std::string& id = c.counters[i].id;
+    if (!ctx.present.contains(path)) continue;
+    if (!is_valid_id(id)) {
+      ctx.report(ctx.at(path), path, "invalid counter id " + quote(id) + ": " + kIdRule);
+    }
+    check_unique(id, "counter id", path, element, first, ctx);
+  }
+}
+
+void check_adapters(Config& c, LoadContext& ctx) {
+  std::vector<std::string> counter_ids;
+  for (const Counter& counter : c.counters) counter_ids.push_back(counter.id);
+  std::map<std::string, std::string> first;
+  for (std::size_t i = 0; i < c.adapters.size(); ++i) {
+    AdapterConfig& a = c.adapters[i];
+    const std::string element = indexed("adapters", i);
+    const std::string name_path = element + ".name";
+    if (!ctx.present.contains(name_path)) {
+      if (!a.kind.empty()) a.name = a.kind + std::to_string(i);
+    } else if (!is_valid_id(a.name)) {
+      ctx.report(ctx.at(name_path), name_path,
+                 "invalid adapter name " + quote(a.name) + ": " + kIdRule);
+    }
+    check_unique(a.name, "adapter name", name_path, element, first, ctx);
+
+    const std::string counter_path = element + ".counter";
+    if (ctx.present.contains(counter_path) &&
+        std::find(counter_ids.begin(), counter_ids.end(), a.counter) == counter_ids.end()) {
+      ctx.report(ctx.at(counter_path), counter_path,
+                 "unknown counter " + quote(a.counter) +
+                     (counter_ids.empty() ? " (no counters configured)"
+                                          : " (configured: " + join_list(counter_ids) + ")"));
+    }
+  }
+}
+
+void check_waybills(const Config& c, LoadContext& ctx) {
+  std::map<std::string, std::string> first;
+  for (std::size_t i = 0; i < c.waybills.carriers.size(); ++i) {
+    const core::WaybillRule& rule = c.waybills.carriers[i];
+    const std::string element = indexed("waybills.carriers", i);
+    const std::string carrier_path = element + ".carrier";
+    if (ctx.present.contains(carrier_path)) {
+      if (rule.carrier.empty()) {
+        ctx.report(ctx.at(carrier_path), carrier_path, "must not be empty");
+      } else if (rule.carrier == "upu_s10") {
+        ctx.report(ctx.at(carrier_path), carrier_path,
+                   "\"upu_s10\" is reserved for UPU S10 numbers (see waybills.accept_s10)");
+      }
+      check_unique(rule.carrier, "carrier", carrier_path, element, first, ctx);
+    }
+    const std::string pattern_path = element + ".pattern";
+    if (!ctx.present.contains(pattern_path)) continue;
+    if (rule.pattern.empty()) {
+      ctx.report(ctx.at(pattern_path), pattern_path, "must not be empty");
+      continue;
+    }
+    try {
+      std::regex compiled(rule.pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      ctx.report(ctx.at(pattern_path), pattern_path,
+                 "does not compile as an ECMAScript regular expression: " + std::string(e.what()));
+    }
+  }
+}
+
+bool blank(const std::string& s) {
+  return s.find_first_not_of(" \t") == std::string::npos;
+}
+
+void check_screening(Config& c, LoadContext& ctx) {
+  if (!ctx.present.contains("screening.categories")) {
+    if (ctx.present.contains("screening.version")) {
+      ctx.report(ctx.at("screening.version"), "screening.version",
+                 "given without screening.categories; the built-in list has its own version (" +
+                     std::string(kDefaultScreeningVersion) + ")");
+    }
+    c.screening = default_screening();
+    return;
+  }
+  ScreeningConfig& s = c.screening;
+  if (!ctx.present.contains("screening.version") || blank(s.version)) {
+    ctx.report(ctx.at("screening.version"), "screening.version",
+               "required when screening.categories is given");
+  }
+  if (s.categories.empty()) {
+    ctx.report(ctx.at("screening.categories"), "screening.categories",
+               "at least one category is required");
+  }
+  std::map<std::string, std::string> first;
+  for (std::size_t i = 0; i < s.categories.size(); ++i) {
+    const core::ScreeningCategory& cat = s.categories[i];
+    const std::string element = indexed("screening.categories", i);
+    const std::string id_path = element + ".id";
+    if (ctx.present.contains(id_path)) {
+      if (blank(cat.id)) ctx.report(ctx.at(id_path), id_path, "must not be empty");
+      check_unique(cat.id, "category id", id_path, element, first, ctx);
+    }
+    const std::string name_path = element + ".name";
+    if (ctx.present.contains(name_path) && blank(cat.name)) {
+      ctx.report(ctx.at(name_path), name_path, "must not be empty");
+    }
+    const std::string keywords_path = element + ".keywords";
+    if (!ctx.present.contains(keywords_path)) continue;
+    if (cat.keywords.empty()) {
+      ctx.report(ctx.at(keywords_path), keywords_path, "at least one keyword is required");
+    }
+    for (std::size_t j = 0; j < cat.keywords.size(); ++j) {
+      if (!blank(cat.keywords[j])) continue;
+      const std::string keyword_path = indexed(keywords_path, j);
+      ctx.report(ctx.at(keyword_path), keyword_path, "empty keyword");
+    }
+  }
+}
+
+void check_storage_and_api(Config& c, LoadContext& ctx) {
+  StorageConfig& st = c.storage;
+  if (st.key_file == st.path) {
+    ctx.report(ctx.at("storage.key_file"), "storage.key_file",
+               "must not be the database file (storage.path)");
+  }
+  if (st.quarantine_dir.empty()) st.quarantine_dir = st.path.parent_path() / "quarantine";
+
+  const std::string socket = c.api.socket.string();
+  if (socket.size() > kMaxSocketPath) {
+    ctx.report(ctx.at("api.socket"), "api.socket",
+               "resolves to a path of " + std::to_string(socket.size()) +
+                   " bytes; a Unix socket path has at most " + std::to_string(kMaxSocketPath));
+  }
+  if (c.workflow.control_prefix.empty()) {
+    ctx.report(ctx.at("workflow.control_prefix"), "workflow.control_prefix", "must not be empty");
+  }
+}
+
+}  // namespace
+
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char ch : id) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void check_semantics(Config& config, LoadContext& ctx) {
+  if (ctx.present.contains("outlet") && !is_valid_id(config.outlet)) {
+    ctx.report(ctx.at("outlet"), "outlet",
+               "invalid outlet id " + quote(config.outlet) + ": " + kIdRule);
+  }
+  check_counters(config, ctx);
+  check_adapters(config, ctx);
+  check_waybills(config, ctx);
+  check_screening(config, ctx);
+  check_storage_and_api(config, ctx);
+}
+
+}  // namespace postgate::config
