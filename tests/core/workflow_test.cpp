@@ -2,14 +2,14 @@
 // The clock is a TimePoint advanced by hand; the policy is small and local.
 #include "core/workflow.hpp"
 
-#include "core/synthetic.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include "core/synthetic.hpp"
 
 namespace postgate::core {
 namespace {
