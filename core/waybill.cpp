@@ -27,9 +27,16 @@ bool s10_shaped(std::string_view n) {
   return true;
 }
 
-// Trims, drops spaces, upper-cases ASCII; anything left that is not printable
-// ASCII is refused rather than guessed at.
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// Trims white space (scanners end a read with Enter or Tab), drops inner
+// spaces, upper-cases ASCII; anything left that is not printable ASCII is
+// refused rather than guessed at.
 Result<std::string> normalise(std::string_view text) {
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   std::string out;
   for (const char c : text) {
     if (c == ' ') continue;

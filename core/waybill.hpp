@@ -36,9 +36,15 @@ class WaybillValidator {
   // S10 first (when enabled), then carrier rules in order. An S10-shaped
   // number with a wrong check digit is rejected as such even if a carrier
   // rule would match it.
+  // The text is trimmed, inner spaces dropped and ASCII upper-cased. Error
+  // codes (field left empty for the caller to fill): "empty_waybill",
+  // "bad_character" (control or non-ASCII), "waybill_too_long" (over 40),
+  // "bad_check_digit" (S10), "unknown_waybill_format".
   Result<Waybill> validate(std::string_view text) const;
 
   // Validates each and rejects duplicates; errors carry "waybills[i]".
+  // Codes as above plus "duplicate_waybill", and "no_waybill" (field
+  // "waybills") for an empty list.
   Result<std::vector<Waybill>> validate_all(const std::vector<std::string>& texts) const;
 
  private:
