@@ -26,7 +26,7 @@ void check_unique(const std::string& id, const std::string& what, const std::str
 }
 
 void check_counters(const Config& c, LoadContext& ctx) {
-  if (ctx.present.contains("counters") && c.counters.empty()) {
+  if (ctx.given("counters") && c.counters.empty()) {
     ctx.report(ctx.at("counters"), "counters", "at least one counter is required");
   }
   std::map<std::string, std::string> first;
@@ -34,7 +34,7 @@ void check_counters(const Config& c, LoadContext& ctx) {
     const std::string element = indexed("counters", i);
     const std::string path = element + ".id";
     const std::string& id = c.counters[i].id;
-    if (!ctx.present.contains(path)) continue;
+    if (!ctx.given(path)) continue;
     if (!is_valid_id(id)) {
       ctx.report(ctx.at(path), path, "invalid counter id " + quote(id) + ": " + kIdRule);
     }
@@ -50,7 +50,7 @@ void check_adapters(Config& c, LoadContext& ctx) {
     AdapterConfig& a = c.adapters[i];
     const std::string element = indexed("adapters", i);
     const std::string name_path = element + ".name";
-    if (!ctx.present.contains(name_path)) {
+    if (!ctx.given(name_path)) {
       if (!a.kind.empty()) a.name = a.kind + std::to_string(i);
     } else if (!is_valid_id(a.name)) {
       ctx.report(ctx.at(name_path), name_path,
@@ -59,7 +59,7 @@ void check_adapters(Config& c, LoadContext& ctx) {
     check_unique(a.name, "adapter name", name_path, element, first, ctx);
 
     const std::string counter_path = element + ".counter";
-    if (ctx.present.contains(counter_path) &&
+    if (ctx.given(counter_path) &&
         std::find(counter_ids.begin(), counter_ids.end(), a.counter) == counter_ids.end()) {
       ctx.report(ctx.at(counter_path), counter_path,
                  "unknown counter " + quote(a.counter) +
@@ -75,7 +75,7 @@ void check_waybills(const Config& c, LoadContext& ctx) {
     const core::WaybillRule& rule = c.waybills.carriers[i];
     const std::string element = indexed("waybills.carriers", i);
     const std::string carrier_path = element + ".carrier";
-    if (ctx.present.contains(carrier_path)) {
+    if (ctx.given(carrier_path)) {
       if (rule.carrier.empty()) {
         ctx.report(ctx.at(carrier_path), carrier_path, "must not be empty");
       } else if (rule.carrier == "upu_s10") {
@@ -85,7 +85,7 @@ void check_waybills(const Config& c, LoadContext& ctx) {
       check_unique(rule.carrier, "carrier", carrier_path, element, first, ctx);
     }
     const std::string pattern_path = element + ".pattern";
-    if (!ctx.present.contains(pattern_path)) continue;
+    if (!ctx.given(pattern_path)) continue;
     if (rule.pattern.empty()) {
       ctx.report(ctx.at(pattern_path), pattern_path, "must not be empty");
       continue;
@@ -104,8 +104,8 @@ bool blank(const std::string& s) {
 }
 
 void check_screening(Config& c, LoadContext& ctx) {
-  if (!ctx.present.contains("screening.categories")) {
-    if (ctx.present.contains("screening.version")) {
+  if (!ctx.given("screening.categories")) {
+    if (ctx.given("screening.version")) {
       ctx.report(ctx.at("screening.version"), "screening.version",
                  "given without screening.categories; the built-in list has its own version (" +
                      std::string(kDefaultScreeningVersion) + ")");
@@ -114,7 +114,7 @@ void check_screening(Config& c, LoadContext& ctx) {
     return;
   }
   ScreeningConfig& s = c.screening;
-  if (!ctx.present.contains("screening.version") || blank(s.version)) {
+  if (!ctx.given("screening.version") || blank(s.version)) {
     ctx.report(ctx.at("screening.version"), "screening.version",
                "required when screening.categories is given");
   }
@@ -127,16 +127,16 @@ void check_screening(Config& c, LoadContext& ctx) {
     const core::ScreeningCategory& cat = s.categories[i];
     const std::string element = indexed("screening.categories", i);
     const std::string id_path = element + ".id";
-    if (ctx.present.contains(id_path)) {
+    if (ctx.given(id_path)) {
       if (blank(cat.id)) ctx.report(ctx.at(id_path), id_path, "must not be empty");
       check_unique(cat.id, "category id", id_path, element, first, ctx);
     }
     const std::string name_path = element + ".name";
-    if (ctx.present.contains(name_path) && blank(cat.name)) {
+    if (ctx.given(name_path) && blank(cat.name)) {
       ctx.report(ctx.at(name_path), name_path, "must not be empty");
     }
     const std::string keywords_path = element + ".keywords";
-    if (!ctx.present.contains(keywords_path)) continue;
+    if (!ctx.given(keywords_path)) continue;
     if (cat.keywords.empty()) {
       ctx.report(ctx.at(keywords_path), keywords_path, "at least one keyword is required");
     }
@@ -180,7 +180,7 @@ bool is_valid_id(std::string_view id) {
 }
 
 void check_semantics(Config& config, LoadContext& ctx) {
-  if (ctx.present.contains("outlet") && !is_valid_id(config.outlet)) {
+  if (ctx.given("outlet") && !is_valid_id(config.outlet)) {
     ctx.report(ctx.at("outlet"), "outlet",
                "invalid outlet id " + quote(config.outlet) + ": " + kIdRule);
   }

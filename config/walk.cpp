@@ -254,6 +254,7 @@ Where where(const YAML::Mark& mark) {
 }
 
 void LoadContext::report(Where at, std::string path, std::string message) {
+  failed.insert(path);
   problems.push_back(Problem{file, at.line, at.column, std::move(path), std::move(message)});
 }
 

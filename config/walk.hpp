@@ -27,6 +27,13 @@ struct LoadContext {
   std::vector<Problem> problems;
   std::map<std::string, Where> marks;  // key path -> its value, or its map when absent
   std::set<std::string> present;       // key paths given in the file
+  std::set<std::string> failed;        // key paths with a problem reported
+
+  // Given in the file and well-formed: semantic checks look only at these,
+  // so that one mistake is not reported twice.
+  bool given(const std::string& path) const {
+    return present.contains(path) && !failed.contains(path);
+  }
 
   void report(Where at, std::string path, std::string message);
   // Where the value of `path` is, or the closest enclosing map when absent.
