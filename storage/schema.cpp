@@ -173,12 +173,16 @@ core::Result<Db> open_write_connection(const StoreOptions& options, const core::
     }
   }
   if (is_corruption(check_rc)) {
+    // Closing the last connection would checkpoint the WAL into the damaged
+    // file and delete it; quarantine keeps both as they were found.
+    sqlite3_db_config(db->raw(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     db->close();
     return std::unexpected(corrupt_error(path, quarantine_files(path, qdir, clock.now()), detail));
   }
 
   if (auto s = set_pragmas(*db, options); !s) {
     if (s.error().code == "storage_corrupt") {
+      sqlite3_db_config(db->raw(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
       db->close();
       return std::unexpected(
           corrupt_error(path, quarantine_files(path, qdir, clock.now()), s.error().message));

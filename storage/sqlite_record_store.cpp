@@ -412,6 +412,7 @@ void SqliteRecordStore::commit_batch(std::vector<Submit>& batch) {
       fail_all(write_error(rc, "commit"));
       return false;
     }
+    ++batches_committed_;
     return true;
   };
 

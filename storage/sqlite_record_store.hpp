@@ -1,6 +1,7 @@
 #pragma once
 // The SQLite implementation of RecordStore: one writer thread that
 // group-commits, one read connection behind a mutex.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,6 +40,10 @@ class SqliteRecordStore final : public RecordStore {
   // Test hook for the full-disk path: PRAGMA max_page_count on the write
   // connection (SQLite never sets it below the current size).
   core::Status set_max_page_count(std::uint64_t pages);
+
+  // Record transactions committed so far; with group commit this grows
+  // slower than the number of records (one fsync per transaction).
+  std::uint64_t batches_committed() const { return batches_committed_.load(); }
 
   // Rows deleted per purge transaction, so that submits queued behind a
   // large purge wait for one batch, not for all of it.
@@ -99,6 +104,8 @@ class SqliteRecordStore final : public RecordStore {
   std::uint64_t submitted_ = 0;  // submits enqueued
   std::uint64_t answered_ = 0;   // submits whose callback has run
   bool stopping_ = false;
+
+  std::atomic<std::uint64_t> batches_committed_{0};
 
   mutable std::mutex health_mu_;
   Health health_ = Health::ok;
