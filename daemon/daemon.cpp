@@ -1,0 +1,499 @@
+#include "daemon/daemon.hpp"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "codec/record_json.hpp"
+#include "core/identity.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/systemd_notify.hpp"
+#include "daemon/wiring.hpp"
+
+#ifndef POSTGATE_VERSION
+#define POSTGATE_VERSION "unknown"
+#endif
+
+namespace postgate::daemon {
+
+namespace {
+// Records of one answer are capped by count (limit) and by this many bytes
+// of stored payload, so one request cannot make the daemon hold the store.
+constexpr std::size_t kRecordsMaxBytes = 64u << 20;
+constexpr auto kShutdownDrain = std::chrono::seconds(10);
+}  // namespace
+
+struct Daemon::DemoRunner {
+  DemoRunner(asio::io_context& io, adapters::demo::DemoCounter c) : counter(std::move(c)), timer(io) {}
+  adapters::demo::DemoCounter counter;
+  asio::steady_timer timer;
+  std::optional<adapters::demo::DemoStep> pending;
+  std::uint64_t events = 0;
+  std::string state = "starting";  // starting, running, waiting_commit, finished, stopped, no_counter
+  bool stopped = false;
+  bool waiting_commit = false;
+};
+
+Daemon::Daemon(asio::io_context& io, config::Config cfg)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      workflow_settings_(make_workflow_settings(cfg_)),
+      signals_(io, SIGTERM, SIGINT, SIGHUP),
+      tick_timer_(io),
+      watchdog_timer_(io),
+      started_at_(std::chrono::steady_clock::now()) {}
+
+Daemon::~Daemon() {
+  for (auto& r : demos_) r->stopped = true;
+  api_.reset();
+  // The store's writer answers what is queued, then stops; its callbacks post
+  // to the loop, which will not run them again.
+  store_.reset();
+  worker_.reset();
+}
+
+core::Date Daemon::today() const { return local_today(clock_.now(), workflow_settings_.utc_offset); }
+
+int Daemon::start() {
+  if (auto level = parse_log_level(cfg_.logging.level)) spdlog::set_level(*level);
+
+  auto policy = make_policy(cfg_);
+  if (!policy) {
+    spdlog::error("config: {}: {}", policy.error().field, policy.error().message);
+    return kExitConfig;
+  }
+  policy_ = std::make_unique<core::AcceptancePolicy>(std::move(*policy));
+
+  auto options = make_store_options(cfg_.storage);
+  if (!options) {
+    spdlog::error("storage key: {}: {}", options.error().field, options.error().message);
+    return kExitFailure;
+  }
+  auto store = storage::RecordStore::open(std::move(*options));
+  if (!store) {
+    spdlog::error("storage: cannot open {}: {} ({})", cfg_.storage.path.string(),
+                  store.error().message, store.error().code);
+    return kExitFailure;
+  }
+  store_ = std::move(*store);
+  worker_ = std::make_unique<BlockingWorker>();
+
+  build_workflows();
+
+  api_ = std::make_unique<ApiServer>(io_, *this, make_api_limits(cfg_.api));
+  if (auto s = api_->listen(cfg_.api.socket); !s) {
+    spdlog::error("api: {}", s.error().message);
+    return kExitFailure;
+  }
+
+  wait_signal();
+  arm_tick();
+  if (auto wd = watchdog_interval()) start_watchdog(*wd);
+  start_adapters();
+
+  auto stats = store_->stats();
+  spdlog::info("postgated {} serving outlet {} on {} ({} counter(s), {} adapter(s)); store {}: {}",
+               POSTGATE_VERSION, cfg_.outlet, cfg_.api.socket.string(), cfg_.counters.size(),
+               demos_.size(), cfg_.storage.path.string(),
+               stats ? std::to_string(stats->records) + " records, last seq " +
+                           std::to_string(stats->last_seq)
+                     : "stats unavailable: " + stats.error().message);
+  notify_ready(status_text(stats ? &*stats : nullptr));
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- signals
+
+void Daemon::wait_signal() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    on_signal(signo);
+    wait_signal();
+  });
+}
+
+void Daemon::on_signal(int signo) {
+  if (signo == SIGHUP) {
+    if (stopping_) return;
+    reload();
+    return;
+  }
+  shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+void Daemon::reload() {
+  const auto file = cfg_.source;
+  spdlog::info("reload: reading {}", file.string());
+  auto loaded = config::load_file(file);
+  if (!loaded) {
+    spdlog::warn("reload: {} has {} problem(s); keeping the running configuration", file.string(),
+                 loaded.error().size());
+    for (const auto& p : loaded.error()) spdlog::warn("reload: {}", p.str());
+    notify_status("reload refused: invalid configuration; running the previous one");
+    return;
+  }
+  config::Config next = std::move(*loaded);
+  const auto changes = diff_config(cfg_, next);
+  std::optional<core::AcceptancePolicy> policy;
+  if (changes.policy) {
+    auto p = make_policy(next);
+    if (!p) {
+      spdlog::warn("reload: refused: {}: {}; keeping the running configuration", p.error().field,
+                   p.error().message);
+      return;
+    }
+    policy.emplace(std::move(*p));
+  }
+  for (const auto& what : changes.needs_restart)
+    spdlog::warn("reload: {} changed: needs restart; ignored until then", what);
+
+  // What cannot change at runtime stays as it is running.
+  next.outlet = cfg_.outlet;
+  next.storage = cfg_.storage;
+  next.api.socket = cfg_.api.socket;
+  next.workflow = cfg_.workflow;
+  next.source = cfg_.source;
+  cfg_ = std::move(next);
+
+  if (changes.log_level)
+    if (auto level = parse_log_level(cfg_.logging.level)) spdlog::set_level(*level);
+  if (changes.api_limits) api_->set_limits(make_api_limits(cfg_.api));
+  if (policy) {
+    *policy_ = std::move(*policy);
+    build_workflows();
+  }
+  if (changes.adapters) {
+    stop_adapters();
+    start_adapters();
+  }
+  for (const auto& what : changes.applied) spdlog::info("reload: applied {}", what);
+  if (changes.applied.empty() && changes.needs_restart.empty())
+    spdlog::info("reload: no changes");
+  notify_status(status_text(nullptr));
+}
+
+void Daemon::shutdown(const char* why) {
+  if (stopping_) {
+    spdlog::info("{}: already stopping", why);
+    return;
+  }
+  stopping_ = true;
+  spdlog::info("{}: stopping; finishing {} commit(s) in flight", why, in_flight_);
+  notify_stopping("stopping: finishing commits in flight");
+  api_->stop_accepting();
+  stop_adapters();
+  tick_timer_.cancel();
+  // flush() blocks until every queued submit is answered; the answers were
+  // posted to the loop before this job posts its own, so they run first.
+  worker_->post([this] {
+    store_->flush();
+    asio::post(io_, [this] { after_flush(); });
+  });
+}
+
+void Daemon::after_flush() {
+  if (in_flight_ != 0) spdlog::warn("stopping: {} commit(s) still unanswered", in_flight_);
+  api_->drain(kShutdownDrain, [this] {
+    spdlog::info("stopped ({} record(s) committed since start)", committed_);
+    signals_.cancel();
+    watchdog_timer_.cancel();
+    io_.stop();
+  });
+}
+
+// ---------------------------------------------------------------- timers
+
+void Daemon::start_watchdog(std::chrono::microseconds interval) {
+  watchdog_period_ = interval / 2;
+  spdlog::info("systemd watchdog: {} ms, pinging every {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(interval).count(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(watchdog_period_).count());
+  notify_watchdog();
+  watchdog_tick();
+}
+
+void Daemon::watchdog_tick() {
+  watchdog_timer_.expires_after(watchdog_period_);
+  watchdog_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    // The ping goes out from the loop, after a round trip through the store's
+    // worker: a stuck loop or a hung store both stop it.
+    worker_->post([this] {
+      auto stats = store_->stats();
+      asio::post(io_, [this, stats = std::move(stats)] {
+        notify_watchdog();
+        if (stats && stats->health != storage::Health::ok)
+          spdlog::warn("storage: {}: {}", storage::to_string(stats->health), stats->last_error);
+        notify_status(status_text(stats ? &*stats : nullptr));
+        watchdog_tick();
+      });
+    });
+  });
+}
+
+void Daemon::arm_tick() {
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    std::vector<std::string> ids;
+    for (const auto& [id, wf] : workflows_) ids.push_back(id);
+    for (const auto& id : ids) feed(id, core::Tick{});
+    arm_tick();
+  });
+}
+
+// ---------------------------------------------------------------- workflows
+
+void Daemon::build_workflows() {
+  std::map<std::string, std::unique_ptr<core::CounterWorkflow>> next;
+  for (const auto& c : cfg_.counters) {
+    auto it = workflows_.find(c.id);
+    if (it != workflows_.end())
+      next.emplace(c.id, std::move(it->second));  // keeps its session
+    else
+      next.emplace(c.id,
+                   std::make_unique<core::CounterWorkflow>(c.id, workflow_settings_, *policy_));
+  }
+  workflows_ = std::move(next);
+}
+
+void Daemon::feed(const std::string& counter, const core::WorkflowEvent& event) {
+  auto it = workflows_.find(counter);
+  if (it == workflows_.end()) return;
+  perform(counter, it->second->handle(event, clock_.now()));
+}
+
+void Daemon::perform(const std::string& counter, std::vector<core::WorkflowEffect> effects) {
+  for (auto& effect : effects) {
+    if (auto* p = std::get_if<core::Prompt>(&effect)) {
+      // Prompts are masked by the workflow; they are what the counter screen shows.
+      switch (p->level) {
+        case core::PromptLevel::info:
+          spdlog::debug("counter {}: {}: {}", counter, p->code, p->message);
+          break;
+        case core::PromptLevel::ok:
+          spdlog::info("counter {}: {}: {}", counter, p->code, p->message);
+          break;
+        case core::PromptLevel::warning:
+        case core::PromptLevel::error:
+          spdlog::warn("counter {}: {}: {}", counter, p->code, p->message);
+          break;
+      }
+      continue;
+    }
+    auto& c = std::get<core::Commit>(effect);
+    const core::CounterWorkflow* wf = workflows_.at(counter).get();
+    commit(std::move(c.acceptance), [this, counter, wf](core::Result<storage::SubmitOk> r) {
+      auto it = workflows_.find(counter);
+      // The counter may have been removed by a reload meanwhile.
+      if (it == workflows_.end() || it->second.get() != wf) return;
+      if (r)
+        feed(counter, core::CommitSucceeded{r->seq});
+      else
+        feed(counter, core::CommitFailed{r.error()});
+      for (auto& d : demos_)
+        if (d->waiting_commit && d->counter.counter() == counter) schedule(*d);
+    });
+  }
+}
+
+void Daemon::commit(core::Acceptance acceptance, CommitDone done) {
+  core::Record rec;
+  rec.accepted_at = clock_.now();
+  rec.id = core::make_uuid_v7(rec.accepted_at, random_);
+  rec.acceptance = std::move(acceptance);
+  ++in_flight_;
+  store_->submit(std::move(rec), [this, done = std::move(done)](core::Result<storage::SubmitOk> r) {
+    // On the store's writer thread: hand over to the loop at once.
+    asio::post(io_, [this, done, r = std::move(r)] {
+      --in_flight_;
+      if (r && !r->duplicate) ++committed_;
+      if (!r) spdlog::warn("storage: commit failed: {}: {}", r.error().code, r.error().message);
+      done(r);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- demo adapters
+
+void Daemon::start_adapters() {
+  ++demo_generation_;
+  for (const auto& a : cfg_.adapters) {
+    if (a.kind != "demo") {
+      spdlog::warn("adapter {}: kind \"{}\" is not supported by this build; skipped", a.name, a.kind);
+      continue;
+    }
+    auto r = std::make_unique<DemoRunner>(
+        io_, adapters::demo::DemoCounter(a.name, a.counter, make_demo_settings(cfg_, a)));
+    spdlog::info("adapter {}: demo counter on {} ({} parcel(s)/s, {}, seed {})", a.name, a.counter,
+                 a.demo.rate_per_s,
+                 a.demo.count == 0 ? std::string("forever") : std::to_string(a.demo.count) + " parcels",
+                 a.demo.seed);
+    demos_.push_back(std::move(r));
+  }
+  for (auto& r : demos_) schedule(*r);
+}
+
+void Daemon::stop_adapters() {
+  for (auto& r : demos_) {
+    r->stopped = true;
+    r->state = "stopped";
+    r->timer.cancel();
+  }
+  // Their timer handlers may still be queued: keep the runners alive until
+  // those have run (they see `stopped`).
+  if (!demos_.empty()) asio::post(io_, [old = std::move(demos_)] {});
+  demos_.clear();
+}
+
+void Daemon::schedule(DemoRunner& r) {
+  if (r.stopped || stopping_) return;
+  r.waiting_commit = false;
+  auto it = workflows_.find(r.counter.counter());
+  if (it == workflows_.end()) {
+    r.state = "no_counter";
+    return;
+  }
+  if (it->second->state() == core::CounterState::committing) {
+    r.waiting_commit = true;
+    r.state = "waiting_commit";
+    return;
+  }
+  if (!r.pending) {
+    r.pending = r.counter.next(it->second->state(), today());
+    if (!r.pending) {
+      r.state = "finished";
+      spdlog::info("adapter {}: finished after {} parcel(s)", r.counter.name(),
+                   r.counter.parcels_started());
+      return;
+    }
+  }
+  r.state = "running";
+  r.timer.expires_after(r.pending->delay);
+  r.timer.async_wait([this, &r, gen = demo_generation_](boost::system::error_code ec) {
+    if (ec || gen != demo_generation_ || r.stopped) return;
+    deliver(r);
+  });
+}
+
+void Daemon::deliver(DemoRunner& r) {
+  auto step = std::move(*r.pending);
+  r.pending.reset();
+  ++r.events;
+  spdlog::trace("adapter {}: {}", r.counter.name(), step.what);
+  feed(r.counter.counter(), step.event);
+  schedule(r);
+}
+
+// ---------------------------------------------------------------- API
+
+void Daemon::submit(core::RawAcceptance raw, Reply reply) {
+  if (stopping_)
+    return reply(error_answer("shutting_down", "", "the daemon is stopping; submit again later"));
+  auto acceptance = policy_->validate(raw, today());
+  if (!acceptance) return reply(error_answer(acceptance.error()));
+  commit(std::move(*acceptance), [reply](core::Result<storage::SubmitOk> r) {
+    if (!r) return reply(error_answer(r.error()));
+    json answer{{"ok", true}, {"id", r->id.str()}, {"seq", r->seq}};
+    if (r->duplicate) answer["duplicate"] = true;
+    reply(std::move(answer));
+  });
+}
+
+json Daemon::devices_json() const {
+  json devices = json::array();
+  for (const auto& r : demos_)
+    devices.push_back({{"name", r->counter.name()},
+                       {"kind", "demo"},
+                       {"counter", r->counter.counter()},
+                       {"state", r->state},
+                       {"parcels", r->counter.parcels_started()},
+                       {"events", r->events}});
+  return devices;
+}
+
+json Daemon::counters_json() const {
+  json counters = json::array();
+  for (const auto& c : cfg_.counters) {
+    json j{{"id", c.id}, {"name", c.name}, {"state", "unknown"}, {"operator", nullptr}};
+    if (auto it = workflows_.find(c.id); it != workflows_.end()) {
+      j["state"] = std::string(core::to_string(it->second->state()));
+      if (const auto& op = it->second->operator_id()) j["operator"] = *op;
+    }
+    counters.push_back(std::move(j));
+  }
+  return counters;
+}
+
+void Daemon::status(Reply reply) {
+  json s{{"outlet", cfg_.outlet},
+         {"version", POSTGATE_VERSION},
+         {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now() - started_at_)
+                          .count()},
+         {"clients", api_ ? api_->clients() : 0},
+         {"in_flight", in_flight_},
+         {"stopping", stopping_},
+         {"devices", devices_json()},
+         {"counters", counters_json()}};
+  worker_->post([this, s = std::move(s), reply = std::move(reply)]() mutable {
+    auto stats = store_->stats();
+    asio::post(io_, [this, s = std::move(s), reply = std::move(reply),
+                     stats = std::move(stats)]() mutable {
+      json storage{{"path", cfg_.storage.path.string()}};
+      if (stats) {
+        s["records"] = stats->records;
+        s["pending"] = stats->pending;
+        s["last_seq"] = stats->last_seq;
+        storage["health"] = std::string(storage::to_string(stats->health));
+        storage["bytes"] = stats->file_bytes;
+        storage["last_error"] = stats->last_error.empty() ? json(nullptr) : json(stats->last_error);
+        if (stats->oldest_pending) s["oldest_pending"] = core::format_utc(*stats->oldest_pending);
+      } else {
+        s["records"] = nullptr;
+        s["pending"] = nullptr;
+        s["last_seq"] = nullptr;
+        storage["health"] = "error";
+        storage["bytes"] = nullptr;
+        storage["last_error"] = stats.error().message;
+      }
+      s["storage"] = std::move(storage);
+      reply(json{{"ok", true}, {"status", std::move(s)}});
+    });
+  });
+}
+
+void Daemon::records(RecordsQuery q, Reply reply) {
+  worker_->post([this, q, reply = std::move(reply)]() mutable {
+    auto rows = q.pending ? store_->pending_after(q.after, q.limit, kRecordsMaxBytes)
+                          : store_->recent(q.limit);
+    // Masking and encoding stay on the worker: they are the costly part.
+    json answer;
+    if (!rows) {
+      answer = error_answer(rows.error());
+    } else {
+      json list = json::array();
+      for (const auto& r : *rows) list.push_back(codec::record_to_json(r, codec::Masking::masked));
+      answer = json{{"ok", true}, {"records", std::move(list)}};
+    }
+    asio::post(io_, [reply = std::move(reply), answer = std::move(answer)]() mutable {
+      reply(std::move(answer));
+    });
+  });
+}
+
+std::string Daemon::status_text(const storage::StoreStats* stats) const {
+  std::string s = "serving " + cfg_.outlet + ": ";
+  if (stats) {
+    s += std::to_string(stats->records) + " records, " + std::to_string(stats->pending) +
+         " pending, storage " + std::string(storage::to_string(stats->health));
+  } else {
+    s += std::to_string(committed_) + " committed since start";
+  }
+  s += ", " + std::to_string(api_ ? api_->clients() : 0) + " client(s)";
+  return s;
+}
+
+}  // namespace postgate::daemon

@@ -1,0 +1,195 @@
+#include "daemon/wiring.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+namespace postgate::daemon {
+
+core::Result<core::AcceptancePolicy> make_policy(const config::Config& cfg) {
+  auto waybills = core::WaybillValidator::create(cfg.waybills.carriers, cfg.waybills.accept_s10);
+  if (!waybills) return std::unexpected(waybills.error());
+  core::Screener screener(cfg.screening.version, cfg.screening.categories);
+  std::set<std::string> counters;
+  for (const auto& c : cfg.counters) counters.insert(c.id);
+  return core::AcceptancePolicy(std::move(*waybills), std::move(screener), std::move(counters));
+}
+
+core::WorkflowSettings make_workflow_settings(const config::Config& cfg) {
+  core::WorkflowSettings s;
+  s.control_prefix = cfg.workflow.control_prefix;
+  s.session_timeout = std::chrono::seconds(cfg.workflow.session_timeout_s);
+  s.identity_keep = std::chrono::seconds(cfg.workflow.identity_keep_s);
+  return s;
+}
+
+ApiLimits make_api_limits(const config::ApiConfig& api) {
+  ApiLimits l;
+  l.max_line_bytes = api.max_line_bytes;
+  l.max_clients = api.max_clients;
+  l.idle_timeout = std::chrono::seconds(api.idle_timeout_s);
+  // Room for a full line's answer even with a large max_line_bytes.
+  l.max_unsent_bytes = std::max<std::size_t>(l.max_unsent_bytes, 4 * l.max_line_bytes);
+  return l;
+}
+
+adapters::demo::DemoSettings make_demo_settings(const config::Config& cfg,
+                                                const config::AdapterConfig& adapter) {
+  adapters::demo::DemoSettings s;
+  s.rate_per_s = adapter.demo.rate_per_s;
+  s.count = adapter.demo.count;
+  s.seed = adapter.demo.seed;
+  s.refuse_ratio = adapter.demo.refuse_ratio;
+  s.control_prefix = cfg.workflow.control_prefix;
+  s.operator_id = "op-" + adapter.name;
+  // Refusals name a prohibited category of the configured list.
+  s.refuse_categories.clear();
+  for (const auto& c : cfg.screening.categories)
+    if (c.severity == core::Severity::prohibited) s.refuse_categories.push_back(c.id);
+  return s;
+}
+
+core::Result<storage::KeyRing> load_keyring(const config::StorageConfig& st) {
+  core::Result<storage::Key> current = core::fail("key_file_missing", "storage.key_file", "");
+  bool from_credential = false;
+  if (!st.key_credential.empty()) {
+    if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+        dir != nullptr && std::filesystem::exists(std::filesystem::path(dir) / st.key_credential)) {
+      current = storage::load_key_credential(st.key_credential);
+      from_credential = true;
+    }
+  }
+  if (!from_credential) {
+    current = storage::load_key_file(st.key_file);
+    if (!current && current.error().code == "key_file_missing" && st.create_key) {
+      if (auto g = storage::generate_key_file(st.key_file); !g) return std::unexpected(g.error());
+      current = storage::load_key_file(st.key_file);
+    }
+  }
+  if (!current) {
+    auto e = current.error();
+    if (e.field.empty())
+      e.field = from_credential ? "storage.key_credential" : "storage.key_file";
+    return std::unexpected(e);
+  }
+  storage::KeyRing ring;
+  ring.current = *current;
+  for (std::size_t i = 0; i < st.previous_key_files.size(); ++i) {
+    auto k = storage::load_key_file(st.previous_key_files[i]);
+    if (!k) {
+      auto e = k.error();
+      e.field = "storage.previous_key_files[" + std::to_string(i) + "]";
+      return std::unexpected(e);
+    }
+    ring.previous.push_back(*k);
+  }
+  return ring;
+}
+
+core::Result<storage::StoreOptions> make_store_options(const config::StorageConfig& st) {
+  auto ring = load_keyring(st);
+  if (!ring) return std::unexpected(ring.error());
+  storage::StoreOptions o;
+  o.path = st.path;
+  o.quarantine_dir = st.quarantine_dir;
+  o.keys = std::move(*ring);
+  o.sync = st.synchronous == "extra" ? storage::SyncPolicy::extra : storage::SyncPolicy::full;
+  o.group_commit_max = st.group_commit_max;
+  return o;
+}
+
+core::Date local_today(core::TimePoint now, std::chrono::minutes utc_offset) {
+  return core::Date{std::chrono::floor<std::chrono::days>(now + utc_offset)};
+}
+
+namespace {
+
+bool same_categories(const std::vector<core::ScreeningCategory>& a,
+                     const std::vector<core::ScreeningCategory>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].id != b[i].id || a[i].name != b[i].name || a[i].severity != b[i].severity ||
+        a[i].keywords != b[i].keywords)
+      return false;
+  return true;
+}
+
+bool same_rules(const std::vector<core::WaybillRule>& a, const std::vector<core::WaybillRule>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].carrier != b[i].carrier || a[i].pattern != b[i].pattern) return false;
+  return true;
+}
+
+std::string counter_list(const std::vector<config::Counter>& cs) {
+  std::string s;
+  for (const auto& c : cs) s += (s.empty() ? "" : ",") + c.id;
+  return s.empty() ? "(none)" : s;
+}
+
+bool same_adapter(const config::AdapterConfig& a, const config::AdapterConfig& b) {
+  return a.kind == b.kind && a.name == b.name && a.counter == b.counter &&
+         a.demo.rate_per_s == b.demo.rate_per_s && a.demo.count == b.demo.count &&
+         a.demo.seed == b.demo.seed && a.demo.refuse_ratio == b.demo.refuse_ratio;
+}
+
+}  // namespace
+
+ConfigChanges diff_config(const config::Config& a, const config::Config& b) {
+  ConfigChanges c;
+  auto restart = [&](bool changed, const std::string& what) {
+    if (changed) c.needs_restart.push_back(what);
+  };
+  restart(a.outlet != b.outlet, "outlet");
+  restart(a.storage.path != b.storage.path, "storage.path");
+  restart(a.storage.key_file != b.storage.key_file || a.storage.key_credential != b.storage.key_credential ||
+              a.storage.previous_key_files != b.storage.previous_key_files,
+          "storage keys");
+  restart(a.storage.quarantine_dir != b.storage.quarantine_dir, "storage.quarantine_dir");
+  restart(a.storage.synchronous != b.storage.synchronous, "storage.synchronous");
+  restart(a.storage.group_commit_max != b.storage.group_commit_max, "storage.group_commit_max");
+  restart(a.storage.retention_days != b.storage.retention_days ||
+              a.storage.xray_retention_days != b.storage.xray_retention_days,
+          "storage retention");
+  restart(a.api.socket != b.api.socket, "api.socket");
+  restart(a.workflow.control_prefix != b.workflow.control_prefix ||
+              a.workflow.session_timeout_s != b.workflow.session_timeout_s ||
+              a.workflow.identity_keep_s != b.workflow.identity_keep_s,
+          "workflow");
+
+  if (a.api.max_line_bytes != b.api.max_line_bytes || a.api.max_clients != b.api.max_clients ||
+      a.api.idle_timeout_s != b.api.idle_timeout_s) {
+    c.api_limits = true;
+    c.applied.push_back("api limits (new connections)");
+  }
+  if (counter_list(a.counters) != counter_list(b.counters)) {
+    c.policy = true;
+    c.applied.push_back("counters: " + counter_list(a.counters) + " -> " + counter_list(b.counters));
+  }
+  if (a.waybills.accept_s10 != b.waybills.accept_s10 ||
+      !same_rules(a.waybills.carriers, b.waybills.carriers)) {
+    c.policy = true;
+    c.applied.push_back("waybill rules (" + std::to_string(b.waybills.carriers.size()) +
+                        " carrier rules, s10 " + (b.waybills.accept_s10 ? "on" : "off") + ")");
+  }
+  if (a.screening.version != b.screening.version ||
+      !same_categories(a.screening.categories, b.screening.categories)) {
+    c.policy = true;
+    c.applied.push_back("screening: version " + a.screening.version + " -> " + b.screening.version +
+                        ", " + std::to_string(b.screening.categories.size()) + " categories");
+  }
+  bool adapters_changed = a.adapters.size() != b.adapters.size();
+  for (std::size_t i = 0; !adapters_changed && i < a.adapters.size(); ++i)
+    adapters_changed = !same_adapter(a.adapters[i], b.adapters[i]);
+  c.adapters = adapters_changed;
+  if (adapters_changed)
+    c.applied.push_back("adapters: " + std::to_string(a.adapters.size()) + " -> " +
+                        std::to_string(b.adapters.size()) + " (restarted)");
+  if (a.logging.level != b.logging.level) {
+    c.log_level = true;
+    c.applied.push_back("logging.level: " + a.logging.level + " -> " + b.logging.level);
+  }
+  return c;
+}
+
+}  // namespace postgate::daemon
