@@ -359,7 +359,8 @@ void walk_table(const Table& table, const YAML::Node& node, Where self, void* ob
       std::string message = "unknown key " + quote(name);
       if (variant) message += " for " + table.discriminator + " " + quote(variant->value);
       const std::string* best = nullptr;
-      std::size_t best_distance = 3;
+      // Suggest only near misses, and never a whole different word for a short one.
+      std::size_t best_distance = std::min<std::size_t>(3, name.size());
       for (const std::string& v : valid) {
         if (std::size_t d = edit_distance(name, v); d < best_distance) {
           best_distance = d;

@@ -158,6 +158,12 @@ TEST(UnknownKeys, EveryNestedLevel) {
                                      "(did you mean \"level\"? valid keys: level)")));
 }
 
+TEST(UnknownKeys, NoSuggestionForShortUnrelatedNames) {
+  EXPECT_THAT(problems(kMinimal + "waybills: {ab: 1}\n"),
+              ElementsAre("postgate.yaml:5:12: waybills.ab: unknown key \"ab\" (valid keys: "
+                          "accept_s10, carriers)"));
+}
+
 TEST(UnknownKeys, InScreeningCategory) {
   EXPECT_THAT(problems(kMinimal +
                        "screening:\n"
