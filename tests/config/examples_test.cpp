@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "test_support.hpp"
@@ -63,9 +65,9 @@ TEST(Examples, RelativeFileNameResolvesAgainstItsDirectory) {
 class FileErrors : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Unique per process: the normal and the sanitizer build may run at once.
     dir_ = std::filesystem::temp_directory_path() /
-           ("postgate-config-test-" +
-            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+           ("postgate-config-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
