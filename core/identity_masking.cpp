@@ -10,13 +10,14 @@ namespace postgate::core {
 
 namespace {
 
-// Code points as separate UTF-8 strings, so masking never splits a character.
+// Code points as separate UTF-8 strings, so masking never splits a character
+// (invalid bytes become U+FFFD: masked text goes to JSON and logs).
 std::vector<std::string> split_code_points(std::string_view s) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t start = i;
-    utf8::decode(s, i);
-    out.emplace_back(s.substr(start, i - start));
+    std::string cp;
+    utf8::append(cp, utf8::decode(s, i).value_or(0xFFFD));
+    out.push_back(std::move(cp));
   }
   return out;
 }
@@ -64,7 +65,7 @@ std::string mask_name(std::string_view raw) {
   // keeps only its first letter, or nothing would be hidden.
   const auto end = name.find_first_of(" ,\t");
   if (end == std::string_view::npos) return first_cp + "*";
-  return std::string(name.substr(0, end)) + " *";
+  return utf8::sanitise(name.substr(0, end)) + " *";
 }
 
 }  // namespace postgate::core

@@ -65,6 +65,13 @@ void append(std::string& out, char32_t cp) {
   }
 }
 
+std::string sanitise(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) append(out, decode(s, i).value_or(0xFFFD));
+  return out;
+}
+
 std::size_t length(std::string_view s) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.size(); ++n) decode(s, i);

@@ -15,6 +15,9 @@ std::optional<char32_t> decode(std::string_view s, std::size_t& i);
 
 bool is_valid(std::string_view s);
 void append(std::string& out, char32_t cp);
+// Replaces every invalid byte with U+FFFD, so the result can go into JSON
+// and logs (nlohmann::json refuses invalid UTF-8 when dumping).
+std::string sanitise(std::string_view s);
 // Number of code points; invalid bytes count one each.
 std::size_t length(std::string_view s);
 

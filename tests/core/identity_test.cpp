@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "core/utf8.hpp"
+
 namespace postgate::core {
 namespace {
 
@@ -380,6 +382,11 @@ TEST(MaskName, EmptyAndBroken) {
   EXPECT_EQ(mask_name(""), "");
   EXPECT_EQ(mask_name(" \t "), "");
   EXPECT_EQ(mask_name("\xFF\xFE"), "*");
+  EXPECT_EQ(mask_name("A\xFF B"), "A\xEF\xBF\xBD *");
+  EXPECT_EQ(mask_number(DocType::passport,
+                        "E1\xFF"
+                        "45678"),
+            "E1****78");
 }
 
 }  // namespace
@@ -406,9 +413,10 @@ TEST(Identity, GarbageNeverCrashes) {
       if (!r) {
         EXPECT_TRUE(r.error().field == "doc_number" || r.error().field == "name");
       }
-      (void)mask_number(t, a);
+      EXPECT_TRUE(utf8::is_valid(mask_number(t, a)));
     }
-    (void)mask_name(b);
+    EXPECT_TRUE(utf8::is_valid(mask_name(b)));
+    EXPECT_TRUE(utf8::is_valid(mask_name("AB" + b + " C")));
   }
 }
 
