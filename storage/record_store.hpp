@@ -1,6 +1,7 @@
 #pragma once
 // The durable record store (SQLite, WAL). See docs/storage.md for the schema,
 // the fsync policy and recovery behaviour.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -29,6 +30,9 @@ struct StoreOptions {
   std::size_t group_commit_max = 256;  // most records in one transaction
   // Testing aid for the full-disk path: caps the database size in pages.
   std::optional<std::uint64_t> max_page_count;
+  // How long to wait for a lock held by another process (a backup, an
+  // operator's sqlite3 shell) before failing with "storage_busy".
+  std::chrono::milliseconds busy_timeout{5000};
   // Names quarantined files; nullptr: the system clock. Must outlive open().
   const core::Clock* clock = nullptr;
 };

@@ -142,7 +142,7 @@ core::Result<Db> open_write_connection(const StoreOptions& options, const core::
           ? (path.has_parent_path() ? path.parent_path() : fs::path(".")) / "quarantine"
           : options.quarantine_dir;
 
-  auto db = Db::open(path);
+  auto db = Db::open(path, options.busy_timeout);
   if (!db) return std::unexpected(db.error());
 
   // quick_check reads every page but skips the index cross-checks of
@@ -193,8 +193,8 @@ core::Result<Db> open_write_connection(const StoreOptions& options, const core::
   return db;
 }
 
-core::Result<Db> open_read_connection(const fs::path& path) {
-  auto db = Db::open(path);
+core::Result<Db> open_read_connection(const StoreOptions& options) {
+  auto db = Db::open(options.path, options.busy_timeout);
   if (!db) return std::unexpected(db.error());
   if (const int rc = db->exec(sql::kQueryOnly); rc != SQLITE_OK)
     return std::unexpected(db->error(rc, "query_only"));

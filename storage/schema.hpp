@@ -17,7 +17,7 @@ namespace postgate::storage {
 core::Result<Db> open_write_connection(const StoreOptions& options, const core::Clock& clock);
 
 // A second connection for readers, after the writer has set up the file.
-core::Result<Db> open_read_connection(const std::filesystem::path& path);
+core::Result<Db> open_read_connection(const StoreOptions& options);
 
 // Moves `db` and its -wal/-shm companions into `dir` under a name stamped
 // with `now` ("records.20261123T191500Z.db"); returns the new database path.

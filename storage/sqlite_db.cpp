@@ -117,7 +117,8 @@ void Db::close() {
   }
 }
 
-core::Result<Db> Db::open(const std::filesystem::path& path) {
+core::Result<Db> Db::open(const std::filesystem::path& path,
+                          std::chrono::milliseconds busy_timeout) {
   sqlite3* raw = nullptr;
   // Each connection is used by one thread at a time (the writer, or a reader
   // under the store's mutex), so SQLite's own mutex is not needed.
@@ -131,8 +132,8 @@ core::Result<Db> Db::open(const std::filesystem::path& path) {
                       "cannot open database " + path.string() + ": " + msg);
   }
   sqlite3_extended_result_codes(raw, 1);
-  // A foreign process holding the lock gets a few seconds before SQLITE_BUSY.
-  sqlite3_busy_timeout(raw, 5000);
+  // A foreign process holding the lock gets this long before SQLITE_BUSY.
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
   return db;
 }
 

@@ -3,6 +3,7 @@
 // to postgate error codes. Internal to storage/.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -59,7 +60,8 @@ class Db {
   Db& operator=(const Db&) = delete;
   ~Db();
 
-  static core::Result<Db> open(const std::filesystem::path& path);
+  static core::Result<Db> open(const std::filesystem::path& path,
+                               std::chrono::milliseconds busy_timeout);
   void close();
   bool is_open() const { return db_ != nullptr; }
   sqlite3* raw() const { return db_; }

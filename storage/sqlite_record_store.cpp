@@ -118,7 +118,7 @@ Result<bool> SqliteRecordStore::init() {
                          {&w_.purge, sql::kPurgeBatch}})
     if (auto s = prep(write_db_, *stmt, q); !s) return std::unexpected(s.error());
 
-  auto r = open_read_connection(options_.path);
+  auto r = open_read_connection(options_);
   if (!r) return std::unexpected(r.error());
   read_db_ = std::move(*r);
   for (auto [stmt, q] : {std::pair{&r_.by_seq, sql::kBySeq},

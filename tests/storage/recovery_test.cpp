@@ -221,3 +221,38 @@ TEST(Schema, UsesWalAndFullSync) {
 
 }  // namespace
 }  // namespace postgate::storage
+
+namespace postgate::storage {
+namespace {
+
+using namespace testing;
+
+TEST(Busy, ForeignLockFailsTheBatchAndTheNextSubmitRetries) {
+  TempDir dir;
+  core::SplitMix64 rng(6);
+  StoreOptions o = options_in(dir, test_key(1));
+  o.busy_timeout = std::chrono::milliseconds(100);
+  auto store = open_store(o);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(submit_sync(*store, make_record(rng, 0)));
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto busy = submit_sync(*store, make_record(rng, 1));
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, "storage_busy");
+  auto st = store->stats();  // readers are not blocked by a writer in WAL mode
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->health, Health::error);
+  EXPECT_NE(st->last_error.find("storage_busy"), std::string::npos);
+  EXPECT_EQ(st->last_seq, 1u);
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  auto ok = submit_sync(*store, make_record(rng, 2));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->seq, 2u);
+  EXPECT_EQ(store->stats()->health, Health::ok);
+}
+
+}  // namespace
+}  // namespace postgate::storage
