@@ -52,22 +52,24 @@ void dispatch_records(const json& req, ApiBackend& backend, const ApiBackend::Re
   if (!check_keys(req, {"op", "pending", "limit", "after"}, reply)) return;
   RecordsQuery q;
   if (auto it = req.find("pending"); it != req.end()) {
-    if (!it->is_boolean()) return reply(error_answer("bad_request", "pending", "pending must be true or false"));
+    if (!it->is_boolean())
+      return reply(error_answer("bad_request", "pending", "pending must be true or false"));
     q.pending = it->get<bool>();
   }
   if (auto it = req.find("limit"); it != req.end()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
         it->get<std::int64_t>() > static_cast<std::int64_t>(kRecordsMaxLimit))
-      return reply(error_answer("bad_request", "limit",
-                                "limit must be an integer from 1 to " +
-                                    std::to_string(kRecordsMaxLimit)));
+      return reply(
+          error_answer("bad_request", "limit",
+                       "limit must be an integer from 1 to " + std::to_string(kRecordsMaxLimit)));
     q.limit = it->get<std::size_t>();
   }
   if (auto it = req.find("after"); it != req.end()) {
     if (!q.pending)
       return reply(error_answer("bad_request", "after", "after is only valid with pending: true"));
     if (!it->is_number_unsigned())
-      return reply(error_answer("bad_request", "after", "after must be a non-negative integer (a seq)"));
+      return reply(
+          error_answer("bad_request", "after", "after must be a non-negative integer (a seq)"));
     q.after = it->get<std::uint64_t>();
   }
   backend.records(q, reply);
@@ -80,7 +82,8 @@ void dispatch_line(std::string_view line, ApiBackend& backend, const ApiBackend:
   try {
     req = json::parse(line);
   } catch (const json::parse_error& e) {
-    return reply(error_answer("bad_json", "", "request is not valid JSON: " + short_parse_message(e)));
+    return reply(
+        error_answer("bad_json", "", "request is not valid JSON: " + short_parse_message(e)));
   }
   if (!req.is_object())
     return reply(error_answer("bad_request", "", "a request is a JSON object with an \"op\""));

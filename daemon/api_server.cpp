@@ -90,8 +90,8 @@ core::Status ApiServer::listen(const std::filesystem::path& socket_path) {
 
 void ApiServer::accept_next() {
   if (!accepting_) return;
-  acceptor_.async_accept([this, alive = std::weak_ptr<bool>(alive_)](
-                             boost::system::error_code ec, stream::socket socket) {
+  acceptor_.async_accept([this, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec,
+                                                                     stream::socket socket) {
     if (alive.expired() || !accepting_) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -115,16 +115,17 @@ void ApiServer::accept_next() {
 }
 
 void ApiServer::refuse(stream::socket socket) {
-  spdlog::warn("api: refusing a client: {} clients connected (api.max_clients)",
-               sessions_.size());
+  spdlog::warn("api: refusing a client: {} clients connected (api.max_clients)", sessions_.size());
   auto sock = std::make_shared<stream::socket>(std::move(socket));
-  auto line = std::make_shared<std::string>(encode_line(error_answer(
-      "too_many_clients", "", "the daemon serves at most " + std::to_string(limits_.max_clients) +
-                                  " clients at once; try again later")));
-  asio::async_write(*sock, asio::buffer(*line), [sock, line](boost::system::error_code, std::size_t) {
-    boost::system::error_code ignored;
-    sock->close(ignored);
-  });
+  auto line = std::make_shared<std::string>(
+      encode_line(error_answer("too_many_clients", "",
+                               "the daemon serves at most " + std::to_string(limits_.max_clients) +
+                                   " clients at once; try again later")));
+  asio::async_write(*sock, asio::buffer(*line),
+                    [sock, line](boost::system::error_code, std::size_t) {
+                      boost::system::error_code ignored;
+                      sock->close(ignored);
+                    });
 }
 
 void ApiServer::session_closed(ApiSession* s) {
@@ -154,13 +155,14 @@ void ApiServer::drain(std::chrono::milliseconds deadline, std::function<void()> 
   draining_ = true;
   drained_ = std::move(done);
   drain_timer_.expires_after(deadline);
-  drain_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
-    if (ec || alive.expired()) return;
-    if (!sessions_.empty())
-      spdlog::warn("api: {} client(s) did not take their answers in time; closing them",
-                   sessions_.size());
-    for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) s->close();
-  });
+  drain_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+        if (ec || alive.expired()) return;
+        if (!sessions_.empty())
+          spdlog::warn("api: {} client(s) did not take their answers in time; closing them",
+                       sessions_.size());
+        for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) s->close();
+      });
   maybe_drained();
 }
 

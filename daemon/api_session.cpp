@@ -65,10 +65,10 @@ void ApiSession::take_lines() {
         read_done_ = true;
         const auto id = front_id_ + slots_.size();
         slots_.emplace_back();
-        fill(id, encode_line(error_answer(
-                     "line_too_long", "",
-                     "request line longer than " + std::to_string(limits_.max_line_bytes) +
-                         " bytes; closing the connection")));
+        fill(id, encode_line(error_answer("line_too_long", "",
+                                          "request line longer than " +
+                                              std::to_string(limits_.max_line_bytes) +
+                                              " bytes; closing the connection")));
         return;
       }
     }
@@ -132,26 +132,28 @@ void ApiSession::write_ready() {
 void ApiSession::read_more() {
   if (closed_ || reading_ || read_done_ || over_cap() || framer_.has_complete_line()) return;
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(read_buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-        self->reading_ = false;
-        if (self->closed_) return;
-        if (self->read_done_) return self->pump();  // finish() was called meanwhile
-        if (ec == asio::error::eof) {
-          // Half-close: the client sent everything; it still gets its answers.
-          self->read_done_ = true;
-          std::string last;
-          if (self->framer_.finish(last) == LineFramer::Next::line) self->take(std::move(last));
-          return self->pump();
-        }
-        if (ec) {
-          spdlog::debug("api: client gone while reading: {}", ec.message());
-          return self->close();
-        }
-        self->last_activity_ = std::chrono::steady_clock::now();
-        self->framer_.feed(std::string_view(self->read_buf_.data(), n));
-        self->pump();
-      });
+  socket_.async_read_some(asio::buffer(read_buf_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            self->reading_ = false;
+                            if (self->closed_) return;
+                            if (self->read_done_)
+                              return self->pump();  // finish() was called meanwhile
+                            if (ec == asio::error::eof) {
+                              // Half-close: the client sent everything; it still gets its answers.
+                              self->read_done_ = true;
+                              std::string last;
+                              if (self->framer_.finish(last) == LineFramer::Next::line)
+                                self->take(std::move(last));
+                              return self->pump();
+                            }
+                            if (ec) {
+                              spdlog::debug("api: client gone while reading: {}", ec.message());
+                              return self->close();
+                            }
+                            self->last_activity_ = std::chrono::steady_clock::now();
+                            self->framer_.feed(std::string_view(self->read_buf_.data(), n));
+                            self->pump();
+                          });
 }
 
 void ApiSession::arm_idle() {

@@ -53,7 +53,7 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
   std::chrono::steady_clock::time_point last_activity_;
   bool reading_ = false;
   bool writing_ = false;
-  bool read_done_ = false;    // EOF, line too long, or finish(): take no more requests
+  bool read_done_ = false;  // EOF, line too long, or finish(): take no more requests
   bool closed_ = false;
 };
 

@@ -26,12 +26,14 @@ constexpr auto kShutdownDrain = std::chrono::seconds(10);
 }  // namespace
 
 struct Daemon::DemoRunner {
-  DemoRunner(asio::io_context& io, adapters::demo::DemoCounter c) : counter(std::move(c)), timer(io) {}
+  DemoRunner(asio::io_context& io, adapters::demo::DemoCounter c)
+      : counter(std::move(c)), timer(io) {}
   adapters::demo::DemoCounter counter;
   asio::steady_timer timer;
   std::optional<adapters::demo::DemoStep> pending;
   std::uint64_t events = 0;
-  std::string state = "starting";  // starting, running, waiting_commit, finished, stopped, no_counter
+  std::string state =
+      "starting";  // starting, running, waiting_commit, finished, stopped, no_counter
   bool stopped = false;
   bool waiting_commit = false;
 };
@@ -54,7 +56,9 @@ Daemon::~Daemon() {
   worker_.reset();
 }
 
-core::Date Daemon::today() const { return local_today(clock_.now(), workflow_settings_.utc_offset); }
+core::Date Daemon::today() const {
+  return local_today(clock_.now(), workflow_settings_.utc_offset);
+}
 
 int Daemon::start() {
   if (auto level = parse_log_level(cfg_.logging.level)) spdlog::set_level(*level);
@@ -169,8 +173,7 @@ void Daemon::reload() {
     start_adapters();
   }
   for (const auto& what : changes.applied) spdlog::info("reload: applied {}", what);
-  if (changes.applied.empty() && changes.needs_restart.empty())
-    spdlog::info("reload: no changes");
+  if (changes.applied.empty() && changes.needs_restart.empty()) spdlog::info("reload: no changes");
   notify_status(status_text(nullptr));
 }
 
@@ -322,15 +325,17 @@ void Daemon::start_adapters() {
   ++demo_generation_;
   for (const auto& a : cfg_.adapters) {
     if (a.kind != "demo") {
-      spdlog::warn("adapter {}: kind \"{}\" is not supported by this build; skipped", a.name, a.kind);
+      spdlog::warn("adapter {}: kind \"{}\" is not supported by this build; skipped", a.name,
+                   a.kind);
       continue;
     }
     auto r = std::make_unique<DemoRunner>(
         io_, adapters::demo::DemoCounter(a.name, a.counter, make_demo_settings(cfg_, a)));
-    spdlog::info("adapter {}: demo counter on {} ({} parcel(s)/s, {}, seed {})", a.name, a.counter,
-                 a.demo.rate_per_s,
-                 a.demo.count == 0 ? std::string("forever") : std::to_string(a.demo.count) + " parcels",
-                 a.demo.seed);
+    spdlog::info(
+        "adapter {}: demo counter on {} ({} parcel(s)/s, {}, seed {})", a.name, a.counter,
+        a.demo.rate_per_s,
+        a.demo.count == 0 ? std::string("forever") : std::to_string(a.demo.count) + " parcels",
+        a.demo.seed);
     demos_.push_back(std::move(r));
   }
   for (auto& r : demos_) schedule(*r);

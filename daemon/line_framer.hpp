@@ -27,7 +27,7 @@ class LineFramer {
  private:
   std::size_t max_;
   std::string buf_;
-  std::size_t start_ = 0;  // consumed prefix of buf_
+  std::size_t start_ = 0;    // consumed prefix of buf_
   std::size_t scanned_ = 0;  // bytes after start_ known to hold no '\n'
   bool overflowed_ = false;
 };

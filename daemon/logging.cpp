@@ -24,12 +24,23 @@ class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
     const char* p = "<6>";
     switch (msg.level) {
       case spdlog::level::trace:
-      case spdlog::level::debug: p = "<7>"; break;
-      case spdlog::level::info: p = "<6>"; break;
-      case spdlog::level::warn: p = "<4>"; break;
-      case spdlog::level::err: p = "<3>"; break;
-      case spdlog::level::critical: p = "<2>"; break;
-      default: break;
+      case spdlog::level::debug:
+        p = "<7>";
+        break;
+      case spdlog::level::info:
+        p = "<6>";
+        break;
+      case spdlog::level::warn:
+        p = "<4>";
+        break;
+      case spdlog::level::err:
+        p = "<3>";
+        break;
+      case spdlog::level::critical:
+        p = "<2>";
+        break;
+      default:
+        break;
     }
     dest.append(p, p + 3);
   }

@@ -7,7 +7,9 @@
 namespace postgate::daemon {
 
 namespace {
-void send(std::string message) { ::sd_notify(0, message.c_str()); }
+void send(std::string message) {
+  ::sd_notify(0, message.c_str());
+}
 std::string status_line(std::string_view status) {
   // STATUS= is one line.
   std::string s(status);
@@ -17,10 +19,18 @@ std::string status_line(std::string_view status) {
 }
 }  // namespace
 
-void notify_ready(std::string_view status) { send("READY=1\n" + status_line(status)); }
-void notify_stopping(std::string_view status) { send("STOPPING=1\n" + status_line(status)); }
-void notify_status(std::string_view status) { send(status_line(status)); }
-void notify_watchdog() { send("WATCHDOG=1"); }
+void notify_ready(std::string_view status) {
+  send("READY=1\n" + status_line(status));
+}
+void notify_stopping(std::string_view status) {
+  send("STOPPING=1\n" + status_line(status));
+}
+void notify_status(std::string_view status) {
+  send(status_line(status));
+}
+void notify_watchdog() {
+  send("WATCHDOG=1");
+}
 
 std::optional<std::chrono::microseconds> watchdog_interval() {
   std::uint64_t usec = 0;

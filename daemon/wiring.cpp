@@ -68,8 +68,7 @@ core::Result<storage::KeyRing> load_keyring(const config::StorageConfig& st) {
   }
   if (!current) {
     auto e = current.error();
-    if (e.field.empty())
-      e.field = from_credential ? "storage.key_credential" : "storage.key_file";
+    if (e.field.empty()) e.field = from_credential ? "storage.key_credential" : "storage.key_file";
     return std::unexpected(e);
   }
   storage::KeyRing ring;
@@ -142,7 +141,8 @@ ConfigChanges diff_config(const config::Config& a, const config::Config& b) {
   };
   restart(a.outlet != b.outlet, "outlet");
   restart(a.storage.path != b.storage.path, "storage.path");
-  restart(a.storage.key_file != b.storage.key_file || a.storage.key_credential != b.storage.key_credential ||
+  restart(a.storage.key_file != b.storage.key_file ||
+              a.storage.key_credential != b.storage.key_credential ||
               a.storage.previous_key_files != b.storage.previous_key_files,
           "storage keys");
   restart(a.storage.quarantine_dir != b.storage.quarantine_dir, "storage.quarantine_dir");
@@ -164,7 +164,8 @@ ConfigChanges diff_config(const config::Config& a, const config::Config& b) {
   }
   if (counter_list(a.counters) != counter_list(b.counters)) {
     c.policy = true;
-    c.applied.push_back("counters: " + counter_list(a.counters) + " -> " + counter_list(b.counters));
+    c.applied.push_back("counters: " + counter_list(a.counters) + " -> " +
+                        counter_list(b.counters));
   }
   if (a.waybills.accept_s10 != b.waybills.accept_s10 ||
       !same_rules(a.waybills.carriers, b.waybills.carriers)) {

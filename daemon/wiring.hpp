@@ -33,7 +33,7 @@ core::Date local_today(core::TimePoint now, std::chrono::minutes utc_offset);
 struct ConfigChanges {
   std::vector<std::string> applied;
   std::vector<std::string> needs_restart;
-  bool policy = false;    // waybills, screening or counters
+  bool policy = false;  // waybills, screening or counters
   bool adapters = false;
   bool api_limits = false;
   bool log_level = false;
