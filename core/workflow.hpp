@@ -75,6 +75,10 @@ class CounterWorkflow {
   CounterWorkflow(std::string counter_id, WorkflowSettings settings,
                   const AcceptancePolicy& policy);
 
+  // Timeouts are checked first, then the event is handled. Effects come in the
+  // order to perform them: prompts, and at most one Commit. Not thread-safe:
+  // one counter's events are handled one at a time. The policy must outlive
+  // the workflow.
   std::vector<WorkflowEffect> handle(const WorkflowEvent& event, TimePoint now);
 
   CounterState state() const { return state_; }
