@@ -10,8 +10,8 @@ namespace {
 
 // Harmless contents: no keyword of the default screening list, so a pass
 // needs no confirmation.
-constexpr std::array<const char*, 8> kContents = {"books",  "clothes",   "tea",   "shoes",
-                                                  "toys",   "documents", "towels", "notebooks"};
+constexpr std::array<const char*, 8> kContents = {"books", "clothes",   "tea",    "shoes",
+                                                  "toys",  "documents", "towels", "notebooks"};
 
 // FNV-1a: the counter id varies the seed, so two demo counters with the same
 // seed still play different people.
@@ -58,16 +58,19 @@ void DemoCounter::plan_parcel(core::CounterState state, core::Date today) {
 
   // Bring the counter to "ready" the way an operator would.
   if (state == S::collecting || state == S::confirm_restricted) scan(control("CANCEL"), "cancel");
-  if (state == S::logged_out) scan(control("OP:") + settings_.operator_id, "badge");
-  else if (state != S::ready) scan(control("DONE"), "done");
+  if (state == S::logged_out)
+    scan(control("OP:") + settings_.operator_id, "badge");
+  else if (state != S::ready)
+    scan(control("DONE"), "done");
 
   const auto person = core::make_person(random_, today);
-  auto doc = core::validate_identity(core::DocType::resident_id, person.resident_id, person.name,
-                                     today);
+  auto doc =
+      core::validate_identity(core::DocType::resident_id, person.resident_id, person.name, today);
   if (doc)
     plan.push_back(DemoStep{{}, core::IdentityRead{std::move(*doc)}, "id card"});
   else
-    plan.push_back(DemoStep{{}, core::IdentityReadFailed{"demo: synthetic card rejected"}, "id card"});
+    plan.push_back(
+        DemoStep{{}, core::IdentityReadFailed{"demo: synthetic card rejected"}, "id card"});
 
   const auto waybills = 1 + core::uniform(random_, 3);
   for (std::uint64_t i = 0; i < waybills; ++i) scan(core::make_s10(random_), "waybill");
@@ -75,12 +78,12 @@ void DemoCounter::plan_parcel(core::CounterState state, core::Date today) {
 
   // refuse_ratio as a draw over 1e6 keeps the stream of draws independent
   // of floating point details.
-  const bool refuse = !settings_.refuse_categories.empty() &&
-                      static_cast<double>(core::uniform(random_, 1000000)) <
-                          settings_.refuse_ratio * 1e6;
+  const bool refuse =
+      !settings_.refuse_categories.empty() &&
+      static_cast<double>(core::uniform(random_, 1000000)) < settings_.refuse_ratio * 1e6;
   if (refuse) {
-    const auto& cat = settings_.refuse_categories[core::uniform(
-        random_, settings_.refuse_categories.size())];
+    const auto& cat =
+        settings_.refuse_categories[core::uniform(random_, settings_.refuse_categories.size())];
     scan(control("REFUSE:") + cat, "refuse");
   } else {
     scan(control("OK"), "ok");

@@ -53,7 +53,9 @@ class DemoCounter {
 
  private:
   void plan_parcel(core::CounterState state, core::Date today);
-  std::string control(std::string_view rest) const { return settings_.control_prefix + std::string(rest); }
+  std::string control(std::string_view rest) const {
+    return settings_.control_prefix + std::string(rest);
+  }
 
   std::string name_;
   std::string counter_;
