@@ -254,6 +254,12 @@ core::Error SqliteRecordStore::write_error(int rc, std::string_view what) {
     e.message = where + " is full (disk full or size cap reached: " + e.message +
                 "); nothing of this batch was stored and no seq was used; free disk space, the "
                 "next submit retries";
+  else if ((rc & 0xff) == SQLITE_IOERR)
+    // A failed fsync does not prove the data missed the disk: after a crash
+    // the transaction may reappear, which a retry with the same ref absorbs.
+    e.message = where + ": I/O error (" + e.message +
+                "); nothing was acknowledged; retry with the same ref (a retry is answered as "
+                "a duplicate should the data have reached the disk after all)";
   else
     e.message = where + ": " + e.message;
   return e;
