@@ -507,7 +507,10 @@ Result<std::uint64_t> SqliteRecordStore::purge_delivered(core::TimePoint older_t
       }
       return deleted;
     });
-    if (!batch) return std::unexpected(batch.error());
+    if (!batch) {
+      if (batch.error().code.starts_with("storage_")) note_write_failure(batch.error());
+      return std::unexpected(batch.error());
+    }
     total += static_cast<std::uint64_t>(*batch);
     if (*batch < kPurgeBatchRows) return total;
   }
