@@ -68,6 +68,7 @@ TEST(Quarantine, NotADatabaseIsMovedAsideWithItsWal) {
 TEST(Quarantine, DamagedPagesFailQuickCheck) {
   TempDir dir;
   StoreOptions o = options_in(dir, test_key(1));
+  o.quarantine_dir.clear();  // default: <dir of the database>/quarantine
   {
     auto store = open_store(o);
     ASSERT_TRUE(store);
@@ -91,7 +92,7 @@ TEST(Quarantine, DamagedPagesFailQuickCheck) {
   EXPECT_NE(s.error().message.find("quarantine"), std::string::npos) << s.error().message;
   EXPECT_FALSE(fs::exists(o.path));
   EXPECT_FALSE(fs::exists(o.path.string() + "-wal"));
-  const auto moved = files_in(o.quarantine_dir);
+  const auto moved = files_in(dir.path() / "quarantine");
   ASSERT_FALSE(moved.empty());
   EXPECT_EQ(moved.front().extension(), ".db");
   EXPECT_EQ(fs::file_size(moved.front()), size);
@@ -202,6 +203,16 @@ TEST(Schema, RefusesAFutureVersionAndLeavesTheFileAlone) {
   EXPECT_TRUE(fs::exists(o.path));
   EXPECT_FALSE(fs::exists(o.quarantine_dir));
   EXPECT_EQ(user_version(o.path), 7);
+}
+
+TEST(Schema, ExtraSyncWorksToo) {
+  TempDir dir;
+  StoreOptions o = options_in(dir, test_key(1));
+  o.sync = SyncPolicy::extra;
+  auto store = open_store(o);
+  ASSERT_TRUE(store);
+  core::SplitMix64 rng(6);
+  EXPECT_EQ(submit_sync(*store, make_record(rng, 0))->seq, 1u);
 }
 
 TEST(Schema, UsesWalAndFullSync) {
