@@ -61,6 +61,19 @@ ApiServer::~ApiServer() {
   for (const auto& s : sessions_) s->close();
 }
 
+core::Status ApiServer::check_free(asio::io_context& io, const std::filesystem::path& socket_path) {
+  struct stat st {};
+  if (::lstat(socket_path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
+  stream::socket probe(io);
+  boost::system::error_code ec;
+  probe.connect(stream::endpoint(socket_path.string()), ec);
+  if (!ec)
+    return core::fail(
+        "socket_in_use", "api.socket",
+        "another daemon is answering on " + socket_path.string() + "; refusing to start");
+  return {};
+}
+
 core::Status ApiServer::listen(const std::filesystem::path& socket_path) {
   if (socket_path.string().size() >= sizeof(sockaddr_un{}.sun_path))
     return core::fail("socket_path_too_long", "api.socket",

@@ -44,6 +44,10 @@ class ApiServer {
   // when another daemon answers ("socket_in_use"), binds, sets mode 0660 and
   // starts accepting.
   core::Status listen(const std::filesystem::path& socket_path);
+  // The same check listen() makes first, so a daemon can refuse to start
+  // before it opens anything else: fails with "socket_in_use" when another
+  // daemon answers there.
+  static core::Status check_free(asio::io_context& io, const std::filesystem::path& socket_path);
 
   // Applies to connections accepted from now on (and max_clients at once).
   void set_limits(const ApiLimits& limits) { limits_ = limits; }

@@ -70,6 +70,13 @@ int Daemon::start() {
   }
   policy_ = std::make_unique<core::AcceptancePolicy>(std::move(*policy));
 
+  // Before the store is opened: a second daemon on the same socket must not
+  // touch the first one's files.
+  if (auto s = ApiServer::check_free(io_, cfg_.api.socket); !s) {
+    spdlog::error("api: {}", s.error().message);
+    return kExitFailure;
+  }
+
   auto options = make_store_options(cfg_.storage);
   if (!options) {
     spdlog::error("storage key: {}: {}", options.error().field, options.error().message);

@@ -195,9 +195,9 @@ int main(int argc, char** argv) {
   if (int rc = request(*conn, socket, req, answer, raw); rc != kOk) return rc;
   if (as_json) {
     std::cout << raw << "\n";
-    return answer.value("ok", false) ? kOk : kFailed;
+    return postgate::daemon::answer_ok(raw) ? kOk : kFailed;
   }
-  if (!answer.value("ok", false)) return print_error(answer);
+  if (!postgate::daemon::answer_ok(raw)) return print_error(answer);
   if (*status_cmd)
     std::cout << postgate::daemon::format_status(answer.value("status", json::object()));
   if (*records_cmd)
