@@ -127,11 +127,15 @@ class Env:
         with open(self.config, "w") as f:
             f.write(text)
 
-    def start(self, wait=True):
+    def start(self, wait=True, extra_env=None):
         self.log = open(self.log_path, "a")
         env = dict(os.environ)
-        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "JOURNAL_STREAM", "CREDENTIALS_DIRECTORY"):
+        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
+                  "CREDENTIALS_DIRECTORY"):
             env.pop(k, None)
+        if callable(extra_env):
+            extra_env = extra_env(self.log)
+        env.update(extra_env or {})
         self.proc = subprocess.Popen([ARGS.postgated, "--config", self.config],
                                      stdout=self.log, stderr=self.log, env=env)
         if wait:
@@ -579,6 +583,51 @@ def postgatectl(env):
     p = run("--socket", missing, "status")
     check(p.returncode == 2 and missing in p.stderr, "unreachable: %d %r" % (p.returncode, p.stderr))
     env.stop()
+
+
+@case
+def systemd_notify(env):
+    """sd_notify: READY=1 once serving, WATCHDOG=1 every half interval from the
+    loop, STOPPING=1 on SIGTERM; journal-style log lines under JOURNAL_STREAM."""
+    path = os.path.join(env.dir, "notify.sock")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(path)
+    ns.settimeout(5)
+
+    def journal(log):
+        st = os.fstat(log.fileno())
+        return {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000",
+                "JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)}
+
+    env.start(wait=False, extra_env=journal)
+    msgs = []
+
+    def recv_until(pred, timeout=5):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                msgs.append(ns.recv(4096).decode())
+            except socket.timeout:
+                break
+            if pred():
+                return True
+        return pred()
+
+    check(recv_until(lambda: any("READY=1" in m for m in msgs)), "no READY=1: %r" % msgs)
+    ready_at = next(i for i, m in enumerate(msgs) if "READY=1" in m)
+    check("STATUS=serving it-outlet" in msgs[ready_at], "READY without STATUS: %r" % msgs[ready_at])
+    env.wait_ready()
+    t0 = time.time()
+    check(recv_until(lambda: sum(m == "WATCHDOG=1" for m in msgs) >= 5), "watchdog pings: %r" % msgs)
+    pings = sum(m == "WATCHDOG=1" for m in msgs)
+    check(time.time() - t0 < 2.5, "%d pings took %.1fs (expected every 0.2s)" % (pings, time.time() - t0))
+    env.kill(signal.SIGTERM)
+    check(recv_until(lambda: any("STOPPING=1" in m for m in msgs)), "no STOPPING=1: %r" % msgs[-3:])
+    check(env.wait_exit() == 0, "exit code")
+    lines = [l for l in env.logs().splitlines() if l]
+    check(lines and all(re.match(r"<[0-7]>", l) for l in lines), "journal lines: %r" % lines[:3])
+    check(not re.match(r"<\d>\d{4}-", lines[0]), "journal lines carry timestamps: %r" % lines[0])
+    ns.close()
 
 
 def main():
