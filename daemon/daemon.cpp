@@ -50,10 +50,11 @@ Daemon::Daemon(asio::io_context& io, config::Config cfg)
 Daemon::~Daemon() {
   for (auto& r : demos_) r->stopped = true;
   api_.reset();
-  // The store's writer answers what is queued, then stops; its callbacks post
-  // to the loop, which will not run them again.
-  store_.reset();
+  // The worker finishes its queued store calls first (they need the store);
+  // then the store's writer answers what is queued and stops. Their results
+  // are posted to the loop, which will not run them again.
   worker_.reset();
+  store_.reset();
 }
 
 core::Date Daemon::today() const {

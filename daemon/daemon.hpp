@@ -85,7 +85,7 @@ class Daemon final : public ApiBackend {
   core::SystemClock clock_;
   SystemRandom random_;
   std::unique_ptr<storage::RecordStore> store_;
-  std::unique_ptr<BlockingWorker> worker_;  // after store_: destroyed first
+  std::unique_ptr<BlockingWorker> worker_;  // uses store_; ~Daemon stops it first
   // Stable address: the workflows keep a pointer; a reload assigns into it.
   std::unique_ptr<core::AcceptancePolicy> policy_;
   std::map<std::string, std::unique_ptr<core::CounterWorkflow>> workflows_;
