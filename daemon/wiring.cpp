@@ -49,6 +49,26 @@ adapters::demo::DemoSettings make_demo_settings(const config::Config& cfg,
   return s;
 }
 
+namespace {
+
+// First start without systemd's StateDirectory= (the demo, tests): make the
+// state directory, private, like the unit would.
+core::Status ensure_private_dir(const std::filesystem::path& dir, const char* field) {
+  if (dir.empty()) return {};
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return {};
+  std::filesystem::create_directories(dir, ec);
+  if (!ec)
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  if (ec)
+    return core::fail("state_dir", field,
+                      "cannot create directory " + dir.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
 core::Result<storage::KeyRing> load_keyring(const config::StorageConfig& st) {
   core::Result<storage::Key> current = core::fail("key_file_missing", "storage.key_file", "");
   bool from_credential = false;
@@ -62,7 +82,13 @@ core::Result<storage::KeyRing> load_keyring(const config::StorageConfig& st) {
   if (!from_credential) {
     current = storage::load_key_file(st.key_file);
     if (!current && current.error().code == "key_file_missing" && st.create_key) {
-      if (auto g = storage::generate_key_file(st.key_file); !g) return std::unexpected(g.error());
+      if (auto d = ensure_private_dir(st.key_file.parent_path(), "storage.key_file"); !d)
+        return std::unexpected(d.error());
+      if (auto g = storage::generate_key_file(st.key_file); !g) {
+        auto e = g.error();
+        if (e.field.empty()) e.field = "storage.key_file";
+        return std::unexpected(e);
+      }
       current = storage::load_key_file(st.key_file);
     }
   }
@@ -86,6 +112,8 @@ core::Result<storage::KeyRing> load_keyring(const config::StorageConfig& st) {
 }
 
 core::Result<storage::StoreOptions> make_store_options(const config::StorageConfig& st) {
+  if (auto d = ensure_private_dir(st.path.parent_path(), "storage.path"); !d)
+    return std::unexpected(d.error());
   auto ring = load_keyring(st);
   if (!ring) return std::unexpected(ring.error());
   storage::StoreOptions o;
