@@ -58,6 +58,7 @@ std::string default_client_id() {
 int main(int argc, char** argv) {
   CLI::App app{"postgate-hq: receives postgate records over MQTT, stores and acknowledges them"};
   app.require_subcommand(1);
+  app.fallthrough();
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

@@ -189,6 +189,7 @@ Result<BatchOutcome> HqStore::store_batch(std::string_view outlet,
         }
         // Never overwrite: the first record under a seq is the one acked.
         ++out.conflicts;
+        out.conflict_seqs.push_back(r.seq);
         conflict->reset();
         conflict->bind(1, outlet);
         conflict->bind(2, static_cast<std::int64_t>(r.seq));

@@ -32,7 +32,8 @@ struct Gap {
 struct BatchOutcome {
   std::size_t stored = 0;
   std::size_t duplicates = 0;
-  std::size_t conflicts = 0;    // records whose seq was held under another id
+  std::size_t conflicts = 0;  // records whose seq was held under another id
+  std::vector<std::uint64_t> conflict_seqs;
   std::uint64_t watermark = 0;  // after the batch
   std::uint64_t missing = 0;    // seqs absent between the watermark and max seq
   std::vector<Gap> gaps;        // the first few missing ranges

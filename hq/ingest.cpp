@@ -187,11 +187,14 @@ Result<std::optional<Publication>> Ingestor::on_records(const std::string& outle
   counters_.stored += out->stored;
   counters_.duplicates += out->duplicates;
   counters_.conflicts += out->conflicts;
-  if (out->conflicts > 0)
+  if (out->conflicts > 0) {
+    std::string seqs;
+    for (const auto q : out->conflict_seqs) seqs += (seqs.empty() ? "" : ",") + std::to_string(q);
     spdlog::error(
-        "outlet {}: CONFLICT: {} record(s) reuse a seq already held under another id; the "
-        "first is kept, see `postgate-hq fleet`",
-        outlet, out->conflicts);
+        "outlet {}: CONFLICT: seq {} already held under another id; the first record is kept, "
+        "the other recorded in the conflicts table (see `postgate-hq fleet`)",
+        outlet, seqs);
+  }
   if (out->missing > 0)
     spdlog::warn("outlet {}: gap above acked seq {}: {} missing ({})", outlet, out->watermark,
                  out->missing, describe_gaps(*out));
