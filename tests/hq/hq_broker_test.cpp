@@ -259,15 +259,21 @@ class HqBrokerTest : public ::testing::Test {
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   fs::path db() const { return dir_ / "hq.db"; }
 
-  void start_hq() {
-    const auto log = dir_ / "hq.log";
-    const auto subscribed = count_in_log("subscribed to postgate/v1/+/events");
-    hq_ = spawn({POSTGATE_HQ_BINARY, "serve", "--broker", uri(), "--db", db().string(),
-                 "--client-id", "hq-test", "--max-payload-bytes", "65536"},
-                log);
-    ASSERT_TRUE(eventually([&] {
-      return count_in_log("subscribed to postgate/v1/+/events") > subscribed;
-    })) << "postgate-hq did not subscribe";
+  void start_hq() { hq_ = start_receiver("hq", {"--client-id", "hq-test"}); }
+
+  // Starts a receiver logging to <name>.log and waits until it subscribed.
+  pid_t start_receiver(const std::string& name, const std::vector<std::string>& extra) {
+    const auto log = dir_ / (name + ".log");
+    const std::string needle = "postgate/v1/+/events";
+    const auto subscribed = count_in_log(needle, name);
+    std::vector<std::string> argv = {
+        POSTGATE_HQ_BINARY,    "serve", "--broker", uri(), "--db", db().string(),
+        "--max-payload-bytes", "65536"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const pid_t pid = spawn(argv, log);
+    EXPECT_TRUE(eventually([&] { return count_in_log(needle, name) > subscribed; }))
+        << name << " did not subscribe";
+    return pid;
   }
 
   int stop_hq() {
@@ -276,8 +282,8 @@ class HqBrokerTest : public ::testing::Test {
     return rc;
   }
 
-  std::size_t count_in_log(const std::string& needle) const {
-    const auto text = read_file(dir_ / "hq.log");
+  std::size_t count_in_log(const std::string& needle, const std::string& name = "hq") const {
+    const auto text = read_file(dir_ / (name + ".log"));
     std::size_t n = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
     return n;
@@ -439,6 +445,31 @@ TEST_F(HqBrokerTest, RecordsOutputIsMaskedUnlessClear) {
     EXPECT_NE(clear.out.find(s.number), std::string::npos);
     EXPECT_NE(masked.out.find(r.acceptance.waybills[0].number), std::string::npos);
   }
+}
+
+TEST_F(HqBrokerTest, SharedSubscriptionSplitsBatchesOverOneDatabase) {
+  EXPECT_EQ(stop_hq(), 0);
+  const pid_t a =
+      start_receiver("hq-a", {"--client-id", "hq-a", "--group", "g", "--log-level", "debug"});
+  const pid_t b =
+      start_receiver("hq-b", {"--client-id", "hq-b", "--group", "g", "--log-level", "debug"});
+  Edge edge(uri(), "sh-0010");
+  // All at once: the two receivers store concurrently, and whichever
+  // commits last sees every record and acks the full range.
+  for (std::uint64_t first = 1; first <= 100; first += 5)
+    edge.publish("records", batch_payload("sh-0010", make_records(first, first + 4, random_)));
+  EXPECT_TRUE(eventually([&] {
+    for (std::size_t i = 0; i < edge.ack_count(); ++i)
+      if (edge.ack_after(i, 0ms) == 100u) return true;
+    return false;
+  }));
+  EXPECT_EQ(stop(a), 0);
+  EXPECT_EQ(stop(b), 0);
+  const auto f = fleet_entry("sh-0010");
+  EXPECT_EQ(f["records"], 100);
+  EXPECT_EQ(f["acked_seq"], 100);
+  EXPECT_GT(count_in_log("outlet sh-0010: batch of 5", "hq-a"), 0u);
+  EXPECT_GT(count_in_log("outlet sh-0010: batch of 5", "hq-b"), 0u);
 }
 
 }  // namespace
