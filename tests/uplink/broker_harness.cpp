@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -387,6 +388,229 @@ std::uint64_t HqPeer::count_of(const std::string& outlet, std::uint64_t seq) con
 }
 
 std::vector<std::chrono::steady_clock::time_point> HqPeer::receipt_times() const {
+  std::lock_guard lk(mu_);
+  return times_;
+}
+
+// ---- Peer (out of process) -----------------------------------------------------
+
+namespace {
+constexpr const char* kPython = "/usr/bin/python3";
+}
+
+bool Peer::available(std::string& why) {
+  if (::access(kPython, X_OK) != 0) {
+    why = std::string(kPython) + " is missing";
+    return false;
+  }
+  if (std::system(
+          (std::string(kPython) + " -c 'import paho.mqtt.client' >/dev/null 2>&1").c_str()) != 0) {
+    why = "python3-paho-mqtt is missing";
+    return false;
+  }
+  return true;
+}
+
+Peer::Peer(Options o) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {
+      kPython, UPLINK_PEER_SCRIPT, "--port", std::to_string(o.port), "--client-id", o.client_id};
+  if (o.ca) args.insert(args.end(), {"--ca", o.ca->string()});
+  if (o.cert) args.insert(args.end(), {"--cert", o.cert->string()});
+  if (o.key) args.insert(args.end(), {"--key", o.key->string()});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  const int rc = posix_spawn(&pid_, kPython, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(in[0]);
+  ::close(out[1]);
+  in_ = in[1];
+  out_ = out[0];
+  if (rc != 0) {
+    pid_ = -1;
+    throw std::runtime_error("cannot start the peer");
+  }
+  reader_ = std::thread([this] { read_loop(); });
+}
+
+Peer::~Peer() {
+  if (in_ >= 0) ::close(in_);  // the peer disconnects and exits at EOF
+  if (pid_ > 0) {
+    int status = 0;
+    const bool exited = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, 3s);
+    if (!exited) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  if (reader_.joinable()) reader_.join();
+  if (out_ >= 0) ::close(out_);
+}
+
+void Peer::read_loop() {
+  std::string buf;
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = ::read(out_, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    buf.append(chunk, static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1)
+      on_line(buf.substr(start, nl - start));
+    buf.erase(0, start);
+  }
+}
+
+void Peer::on_line(const std::string& line) {
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object()) return;
+  const std::string ev = j.value("ev", "");
+  std::lock_guard lk(mu_);
+  if (ev == "connected") {
+    ++connects_;
+  } else if (ev == "refused") {
+    ++refusals_;
+  } else if (ev == "done") {
+    if (j["id"].is_number_integer()) done_.insert(j["id"].get<std::int64_t>());
+  } else if (ev == "batch") {
+    const std::string outlet = j["outlet"].get<std::string>();
+    auto& seen = seen_[outlet];
+    const auto now = std::chrono::steady_clock::now();
+    ++batches_;
+    largest_batch_ = std::max(largest_batch_, j["seqs"].size());
+    largest_payload_ = std::max(largest_payload_, j["bytes"].get<std::size_t>());
+    for (const auto& s : j["seqs"]) {
+      ++seen[s.get<std::uint64_t>()];
+      ++received_;
+      times_.push_back(now);
+    }
+    auto& c = contiguous_[outlet];
+    while (seen.contains(c + 1)) ++c;
+  } else if (ev == "msg") {
+    messages_.push_back({j["topic"].get<std::string>(), j["payload"].get<std::string>(),
+                         j["retained"].get<bool>()});
+  }
+  cv_.notify_all();
+}
+
+bool Peer::command(nlohmann::json cmd, std::chrono::milliseconds timeout) {
+  std::int64_t id = 0;
+  {
+    std::lock_guard lk(mu_);
+    id = next_id_++;
+  }
+  cmd["id"] = id;
+  const std::string line = cmd.dump() + "\n";
+  if (::write(in_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return false;
+  std::unique_lock lk(mu_);
+  return cv_.wait_for(lk, timeout, [&] { return done_.contains(id); });
+}
+
+bool Peer::wait_connected(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  return cv_.wait_for(lk, timeout, [&] { return connects_ > 0; });
+}
+
+std::size_t Peer::connects() const {
+  std::lock_guard lk(mu_);
+  return connects_;
+}
+
+std::size_t Peer::refusals() const {
+  std::lock_guard lk(mu_);
+  return refusals_;
+}
+
+bool Peer::hq(const std::string& prefix) {
+  return wait_connected() && command({{"op", "hq"}, {"prefix", prefix}});
+}
+
+bool Peer::subscribe(const std::string& filter, int qos) {
+  return wait_connected() && command({{"op", "sub"}, {"filter", filter}, {"qos", qos}});
+}
+
+bool Peer::publish(const std::string& topic, const std::string& payload, int qos, bool retained) {
+  return command(
+      {{"op", "pub"}, {"topic", topic}, {"payload", payload}, {"qos", qos}, {"retain", retained}});
+}
+
+bool Peer::set_auto_ack(bool on) {
+  return command({{"op", "ack"}, {"on", on}});
+}
+
+std::vector<Message> Peer::messages_on(const std::string& topic) const {
+  std::lock_guard lk(mu_);
+  std::vector<Message> out;
+  for (const auto& m : messages_)
+    if (m.topic == topic) out.push_back(m);
+  return out;
+}
+
+std::optional<Message> Peer::wait_for(const std::string& topic,
+                                      const std::function<bool(const Message&)>& pred,
+                                      std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  std::optional<Message> found;
+  cv_.wait_for(lk, timeout, [&] {
+    for (const auto& m : messages_)
+      if (m.topic == topic && pred(m)) {
+        found = m;
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+std::uint64_t Peer::contiguous(const std::string& outlet) const {
+  std::lock_guard lk(mu_);
+  const auto it = contiguous_.find(outlet);
+  return it == contiguous_.end() ? 0 : it->second;
+}
+
+std::size_t Peer::distinct(const std::string& outlet) const {
+  std::lock_guard lk(mu_);
+  const auto it = seen_.find(outlet);
+  return it == seen_.end() ? 0 : it->second.size();
+}
+
+std::uint64_t Peer::received() const {
+  std::lock_guard lk(mu_);
+  return received_;
+}
+
+std::uint64_t Peer::batches() const {
+  std::lock_guard lk(mu_);
+  return batches_;
+}
+
+std::size_t Peer::largest_batch() const {
+  std::lock_guard lk(mu_);
+  return largest_batch_;
+}
+
+std::size_t Peer::largest_payload() const {
+  std::lock_guard lk(mu_);
+  return largest_payload_;
+}
+
+std::uint64_t Peer::count_of(const std::string& outlet, std::uint64_t seq) const {
+  std::lock_guard lk(mu_);
+  const auto it = seen_.find(outlet);
+  if (it == seen_.end()) return 0;
+  const auto s = it->second.find(seq);
+  return s == it->second.end() ? 0 : s->second;
+}
+
+std::vector<std::chrono::steady_clock::time_point> Peer::receipt_times() const {
   std::lock_guard lk(mu_);
   return times_;
 }

@@ -23,6 +23,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/synthetic.hpp"
 #include "core/time.hpp"
@@ -163,6 +164,69 @@ class HqPeer final : public TestClient {
   std::atomic<bool> auto_ack_{true};
   mutable std::mutex mu_;
   std::map<std::string, std::map<std::uint64_t, std::uint64_t>> seen_;  // outlet -> seq -> count
+  std::map<std::string, std::uint64_t> contiguous_;
+  std::uint64_t received_ = 0, batches_ = 0;
+  std::size_t largest_batch_ = 0, largest_payload_ = 0;
+  std::vector<std::chrono::steady_clock::time_point> times_;
+};
+
+// The test-side peer in its own process (hq_peer.py on python3-paho-mqtt):
+// HQ for <prefix>/+/records and a watcher of any topic. Out of process
+// because Paho C notices a second in-process client's connection up to two
+// seconds late (its receive thread idles in poll for a second).
+class Peer {
+ public:
+  struct Options {
+    int port = 0;
+    std::string client_id = "hq-test";
+    std::optional<fs::path> ca, cert, key;
+  };
+  // python3 with paho-mqtt present; otherwise why not in `why`.
+  static bool available(std::string& why);
+
+  explicit Peer(Options o);
+  ~Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  bool wait_connected(std::chrono::milliseconds timeout = 5s);
+  std::size_t connects() const;
+  std::size_t refusals() const;
+  bool hq(const std::string& prefix = "postgate/v1");  // subscribe to records and ack
+  bool subscribe(const std::string& filter, int qos = 1);
+  bool publish(const std::string& topic, const std::string& payload, int qos = 1,
+               bool retained = false);
+  bool set_auto_ack(bool on);
+
+  std::vector<Message> messages_on(const std::string& topic) const;
+  std::optional<Message> wait_for(const std::string& topic,
+                                  const std::function<bool(const Message&)>& pred,
+                                  std::chrono::milliseconds timeout = 5s);
+
+  std::uint64_t contiguous(const std::string& outlet) const;
+  std::size_t distinct(const std::string& outlet) const;
+  std::uint64_t received() const;  // records, duplicates included
+  std::uint64_t batches() const;
+  std::size_t largest_batch() const;
+  std::size_t largest_payload() const;
+  std::uint64_t count_of(const std::string& outlet, std::uint64_t seq) const;
+  std::vector<std::chrono::steady_clock::time_point> receipt_times() const;
+
+ private:
+  bool command(nlohmann::json cmd, std::chrono::milliseconds timeout = 5s);
+  void read_loop();
+  void on_line(const std::string& line);
+
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1;
+  std::thread reader_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::int64_t> done_;
+  std::int64_t next_id_ = 1;
+  std::size_t connects_ = 0, refusals_ = 0;
+  std::vector<Message> messages_;
+  std::map<std::string, std::map<std::uint64_t, std::uint64_t>> seen_;
   std::map<std::string, std::uint64_t> contiguous_;
   std::uint64_t received_ = 0, batches_ = 0;
   std::size_t largest_batch_ = 0, largest_payload_ = 0;
