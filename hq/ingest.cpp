@@ -135,6 +135,12 @@ void Ingestor::reject(const std::string& outlet, std::string_view what, const co
                e.field.empty() ? "" : ", ", e.field);
 }
 
+Status Ingestor::count_malformed(const std::string& outlet) {
+  auto s = store_.note_malformed(outlet, clock_.now());
+  if (!s) ++counters_.store_errors;
+  return s;
+}
+
 Result<std::optional<Publication>> Ingestor::handle(std::string_view topic,
                                                     std::string_view payload, bool retained) {
   ++counters_.messages;
@@ -168,10 +174,7 @@ Result<std::optional<Publication>> Ingestor::on_records(const std::string& outle
   if (!parsed) {
     reject(outlet, "records payload", parsed.error());
     // Counted against the topic's outlet, so `fleet` shows it to an operator.
-    if (auto s = store_.note_malformed(outlet, now); !s) {
-      ++counters_.store_errors;
-      return std::unexpected(s.error());
-    }
+    if (auto s = count_malformed(outlet); !s) return std::unexpected(s.error());
     return std::optional<Publication>();
   }
   for (const auto& e : parsed->rejected) reject(outlet, "record", e);
@@ -225,7 +228,7 @@ Status Ingestor::on_status(const std::string& outlet, std::string_view payload, 
   }
   if (!j) {
     reject(outlet, "status", j.error());
-    return {};
+    return count_malformed(outlet);
   }
   if (state != "online" && state != "offline")
     spdlog::warn("outlet {}: status with unknown state \"{}\" stored as is", outlet,
@@ -243,7 +246,7 @@ Status Ingestor::on_telemetry(const std::string& outlet, std::string_view payloa
   }
   if (!j) {
     reject(outlet, "telemetry", j.error());
-    return {};
+    return count_malformed(outlet);
   }
   auto s = store_.put_telemetry(outlet, *j, clock_.now());
   if (!s) ++counters_.store_errors;
@@ -279,7 +282,7 @@ Status Ingestor::on_event(const std::string& outlet, std::string_view payload) {
   }
   if (!j) {
     reject(outlet, "event", j.error());
-    return {};
+    return count_malformed(outlet);
   }
   auto added = store_.add_event(outlet, e, clock_.now());
   if (!added) {

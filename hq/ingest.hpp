@@ -81,6 +81,7 @@ class Ingestor {
   core::Status on_telemetry(const std::string& outlet, std::string_view payload);
   core::Status on_event(const std::string& outlet, std::string_view payload);
   void reject(const std::string& outlet, std::string_view what, const core::Error& e);
+  core::Status count_malformed(const std::string& outlet);
 
   HqStore& store_;
   const core::Clock& clock_;

@@ -155,6 +155,7 @@ TEST_F(IngestorTest, StatusTelemetryEventsAndStrangers) {
   EXPECT_EQ((*f)[0].state, "online");
   EXPECT_EQ((*f)[0].telemetry->at("pending"), 3);
   EXPECT_EQ((*f)[0].events, 1u);
+  EXPECT_EQ((*f)[0].malformed, 2u);
   EXPECT_EQ(ingestor_->counters().rejected, 3u);
 }
 
