@@ -45,6 +45,9 @@ bool ApiSession::over_cap() const {
 
 void ApiSession::pump() {
   if (closed_) return;
+  // Sending (or, for a gone client, dropping) answers first frees room under
+  // the caps for the requests still waiting in the framer.
+  write_ready();
   take_lines();
   write_ready();
   read_more();
@@ -106,7 +109,10 @@ void ApiSession::fill(std::uint64_t id, std::string answer) {
 void ApiSession::write_ready() {
   if (closed_ || writing_) return;
   while (!slots_.empty() && slots_.front()) {
-    write_buf_ += *slots_.front();
+    if (write_dead_)
+      unsent_bytes_ -= slots_.front()->size();
+    else
+      write_buf_ += *slots_.front();
     slots_.pop_front();
     ++front_id_;
   }
@@ -117,10 +123,14 @@ void ApiSession::write_ready() {
                       self->writing_ = false;
                       if (self->closed_) return;
                       if (ec) {
-                        // The client went away; its unsent answers are dropped, the
-                        // records it submitted are committed all the same.
+                        // The client went away. Its answers are dropped, but what it
+                        // sent before it went is still read and committed: a request
+                        // that reached the daemon is not lost to a timing accident.
                         spdlog::debug("api: client gone while writing: {}", ec.message());
-                        return self->close();
+                        self->write_dead_ = true;
+                        self->unsent_bytes_ -= self->write_buf_.size();
+                        self->write_buf_.clear();
+                        return self->pump();
                       }
                       self->unsent_bytes_ -= n;
                       self->write_buf_.clear();

@@ -54,6 +54,9 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
   bool reading_ = false;
   bool writing_ = false;
   bool read_done_ = false;  // EOF, line too long, or finish(): take no more requests
+  // The client stopped taking answers (write failed): what it sent is still
+  // read and committed, the answers are dropped.
+  bool write_dead_ = false;
   bool closed_ = false;
 };
 

@@ -5,6 +5,7 @@
 // Exit: 0 ok, 1 a request failed (or some submitted record did), 2 the
 // daemon could not be reached or hung up.
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -123,11 +124,14 @@ int submit(CtlConnection& conn, const std::string& socket, std::istream& in) {
     if (!postgate::daemon::answer_ok(*answer)) ++failed;
   }
   if (lost) {
-    // Unblock a writer stuck on a full socket, then wait for it.
-    conn.shutdown_write();
+    // The writer may be blocked on input (a terminal) or on the dead socket;
+    // nothing it could still do matters, so leave without waiting for it.
+    std::cout.flush();
+    std::cerr << "postgatectl: " << socket << ": connection lost; remaining records not answered\n";
+    std::_Exit(kUnreachable);
   }
   writer.join();
-  if (lost || write_failed) {
+  if (write_failed) {
     std::cerr << "postgatectl: " << socket << ": connection lost; remaining records not answered\n";
     return kUnreachable;
   }

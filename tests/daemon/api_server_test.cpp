@@ -194,15 +194,32 @@ TEST_F(ApiServerTest, ClientThatVanishesWithRequestsInFlightIsForgotten) {
     c.send("{\"op\":\"status\"}\n{\"op\":\"status\"}\n");
     ASSERT_TRUE(run_until([&] { return backend.held.size() == 2; }));
   }
-  backend.answer(0);  // the write fails: the connection is dropped
-  ASSERT_TRUE(run_until([&] { return server->clients() == 0; }));
-  backend.answer(1);  // late answer to a gone client: dropped quietly
+  backend.answer(0);  // the write fails: answers are dropped from now on
   settle();
+  backend.answer(1);  // late answer to a gone client: dropped quietly
+  ASSERT_TRUE(run_until([&] { return server->clients() == 0; }));
   Client d(path);
   d.send("{\"op\":\"status\"}\n");
   ASSERT_TRUE(run_until([&] { return backend.held.size() == 3; }));
   backend.answer(2);
   ASSERT_TRUE(run_until([&] { return d.poll(), d.lines().size() == 1; }));
+}
+
+TEST_F(ApiServerTest, WhatAVanishedClientSentIsStillTaken) {
+  ApiLimits limits;
+  limits.max_in_flight = 1;  // one request at a time: the rest wait in the socket
+  start(limits);
+  {
+    Client c(path);
+    c.send("{\"op\":\"status\"}\n{\"op\":\"status\"}\n{\"op\":\"status\"}\n");
+    ASSERT_TRUE(run_until([&] { return backend.held.size() == 1; }));
+  }
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(run_until([&] { return backend.held.size() > i; })) << i;
+    backend.answer(i);
+  }
+  ASSERT_TRUE(run_until([&] { return server->clients() == 0; }));
+  EXPECT_EQ(backend.held.size(), 3u);
 }
 
 TEST_F(ApiServerTest, HalfClosedClientStillGetsItsAnswers) {
