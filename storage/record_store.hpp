@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/outbox.hpp"
 #include "core/record.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
@@ -58,13 +59,15 @@ struct StoreStats {
   std::string last_error;  // empty when healthy
 };
 
-class RecordStore {
+// Also the uplink's ports (core/outbox.hpp): records and events go out
+// through core::RecordOutbox and core::EventOutbox, which this implements.
+class RecordStore : public core::RecordOutbox, public core::EventOutbox {
  public:
   // Opens (creating if needed), migrates the schema, runs quick_check. A
   // corrupt file is moved to quarantine_dir and the error says where; the
   // caller decides whether to start afresh.
   static Result<std::unique_ptr<RecordStore>> open(StoreOptions options);
-  virtual ~RecordStore() = default;
+  ~RecordStore() override = default;
 
   using SubmitCallback = std::function<void(Result<SubmitOk>)>;
   // Thread-safe. The record's id and accepted_at are set by the caller; seq is
@@ -84,18 +87,46 @@ class RecordStore {
   virtual Result<std::vector<core::Record>> recent(std::size_t limit) const = 0;
   virtual Result<std::optional<core::Record>> by_seq(std::uint64_t seq) const = 0;
 
-  // Outbox for the uplink: pending records with seq > after_seq in seq order,
-  // at most max_records and about max_bytes of payload (at least one record
-  // if any). Memory is bounded by the limits, not by the backlog.
-  virtual Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq,
-                                                          std::size_t max_records,
-                                                          std::size_t max_bytes) const = 0;
+  // ---- core::RecordOutbox ----
+  // Pending records with seq > after_seq in seq order, at most max_records and
+  // about max_bytes of payload (at least one record if any). Memory is bounded
+  // by the limits, not by the backlog. Any thread.
+  Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq, std::size_t max_records,
+                                                  std::size_t max_bytes) const override = 0;
   // HQ acknowledged every seq <= upto_seq. Idempotent; an upto_seq beyond
-  // last_seq is refused (code "ack_beyond_last").
-  virtual core::Status mark_delivered(std::uint64_t upto_seq) = 0;
+  // last_seq is refused (code "ack_beyond_last"). Runs on the writer thread;
+  // the caller waits for its commit.
+  core::Status mark_delivered(std::uint64_t upto_seq) override = 0;
+  // last_seq, delivered_upto, pending and oldest_pending from one read
+  // snapshot: two meta rows and one index probe, no count and no file sizes
+  // (cheaper than stats()). Any thread.
+  Result<core::OutboxState> outbox_state() const override = 0;
+
+  // ---- core::EventOutbox ----
+  // Stores the event durably and returns its seq (monotonic, never reused,
+  // also across purges and restarts). The caller gives a non-nil id and an
+  // already masked message: events are not encrypted. Adding an id that is
+  // stored already stores nothing and returns the first seq, so a retry after
+  // an error cannot duplicate an alert. Refused: nil id, empty kind or
+  // severity, invalid UTF-8, a message over kMaxEventMessageBytes
+  // ("invalid_event"). BLOCKS the caller until the event's own transaction is
+  // committed (one fsync, plus any record batch in progress: typically a few
+  // ms); from a submit callback it runs inline. Any thread.
+  Result<std::uint64_t> add_event(core::Event e) override = 0;
+  // Unsent events with seq > after_seq in seq order, at most max_events.
+  // Any thread.
+  Result<std::vector<core::Event>> events_after(std::uint64_t after_seq,
+                                                std::size_t max_events) const override = 0;
+  // HQ has every event with seq <= upto_seq. Idempotent; beyond the last
+  // event seq is refused ("ack_beyond_last"). Writer thread, caller waits.
+  core::Status mark_events_sent(std::uint64_t upto_seq) override = 0;
+
+  static constexpr std::size_t kMaxEventMessageBytes = 4096;
+
   // Deletes delivered records accepted before `older_than`; returns how many.
   // Never deletes a pending record, and never the row holding the highest seq
-  // (so seq stays gapless across a purge).
+  // (so seq stays gapless across a purge). Also deletes sent events from
+  // before `older_than` (not counted in the result); unsent ones stay.
   virtual Result<std::uint64_t> purge_delivered(core::TimePoint older_than) = 0;
 };
 

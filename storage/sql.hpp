@@ -11,7 +11,7 @@ namespace postgate::storage::sql {
 // Migration N (1-based) takes the schema from user_version N-1 to N. Append
 // only: a released migration is never edited, since files in the field have
 // already run it.
-inline constexpr std::array<std::string_view, 1> kMigrations = {
+inline constexpr std::array<std::string_view, 2> kMigrations = {
     // v1: records, and the meta counters that outlive any purge.
     R"sql(
 CREATE TABLE meta (
@@ -37,6 +37,23 @@ CREATE TABLE records (
 );
 CREATE INDEX records_accepted_at ON records (accepted_at);
 CREATE INDEX records_key_id ON records (key_id);
+)sql",
+    // v2: events (alerts for HQ), with their own never-reused counter.
+    R"sql(
+INSERT INTO meta (key, value) VALUES ('last_event_seq', 0);
+
+CREATE TABLE events (
+  seq         INTEGER PRIMARY KEY,       -- from meta.last_event_seq; never reused
+  id          TEXT NOT NULL UNIQUE,      -- UUID, canonical text; HQ deduplicates on it
+  at          INTEGER NOT NULL,          -- Unix ms, UTC
+  kind        TEXT NOT NULL,
+  severity    TEXT NOT NULL,
+  message     TEXT NOT NULL,             -- masked by the caller
+  record_seq  INTEGER,                   -- the record it concerns, if any
+  sent        INTEGER NOT NULL DEFAULT 0 -- 1 once HQ has it
+);
+CREATE INDEX events_unsent ON events (seq) WHERE sent = 0;
+CREATE INDEX events_at ON events (at);
 )sql",
 };
 
@@ -82,6 +99,35 @@ inline constexpr std::string_view kPurgeBatch =
     "DELETE FROM records WHERE seq IN ("
     "SELECT seq FROM records WHERE seq <= ?1 AND seq < ?3 AND accepted_at < ?2 "
     "ORDER BY seq LIMIT ?4)";
+
+// ---- events ---------------------------------------------------------------
+
+inline constexpr std::string_view kMaxEventSeq = "SELECT coalesce(max(seq), 0) FROM events";
+inline constexpr std::string_view kFindEventById = "SELECT seq FROM events WHERE id = ?1";
+inline constexpr std::string_view kInsertEvent =
+    "INSERT INTO events (seq, id, at, kind, severity, message, record_seq, sent) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)";
+// `sent = 0` in the WHERE lets SQLite use the partial index events_unsent.
+inline constexpr std::string_view kMarkEventsSent =
+    "UPDATE events SET sent = 1 WHERE sent = 0 AND seq <= ?1";
+// One batch of an event purge: sent, older than ?1 (ms), at most ?2 rows.
+inline constexpr std::string_view kPurgeEventsBatch =
+    "DELETE FROM events WHERE seq IN ("
+    "SELECT seq FROM events WHERE at < ?1 AND sent = 1 LIMIT ?2)";
+// Unsent events after ?1 in seq order, at most ?2.
+inline constexpr std::string_view kEventsAfter =
+    "SELECT seq, id, at, kind, severity, message, record_seq FROM events "
+    "WHERE sent = 0 AND seq > ?1 ORDER BY seq LIMIT ?2";
+
+enum EventColumn : int {
+  kEvSeq = 0,
+  kEvId,
+  kEvAt,
+  kEvKind,
+  kEvSeverity,
+  kEvMessage,
+  kEvRecordSeq,
+};
 
 // ---- reads ----------------------------------------------------------------
 

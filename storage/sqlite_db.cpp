@@ -65,6 +65,10 @@ void Stmt::bind_blob(int i, const std::vector<std::uint8_t>& v) {
     sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT);
 }
 
+void Stmt::bind_null(int i) {
+  sqlite3_bind_null(s_, i);
+}
+
 int Stmt::step() {
   return sqlite3_step(s_);
 }
@@ -76,6 +80,10 @@ void Stmt::reset() {
 
 std::int64_t Stmt::int64(int col) const {
   return sqlite3_column_int64(s_, col);
+}
+
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(s_, col) == SQLITE_NULL;
 }
 
 std::string Stmt::text(int col) const {

@@ -36,11 +36,13 @@ class Stmt {
   void bind(int i, std::string_view v);
   void bind(int i, const std::optional<std::string>& v);
   void bind_blob(int i, const std::vector<std::uint8_t>& v);
+  void bind_null(int i);
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step();
   void reset();  // also clears bindings
 
   std::int64_t int64(int col) const;
+  bool is_null(int col) const;
   std::string text(int col) const;
   std::optional<std::string> text_or_null(int col) const;
   std::vector<std::uint8_t> blob(int col) const;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/utf8.hpp"
 #include "storage/schema.hpp"
 #include "storage/sql.hpp"
 
@@ -67,6 +68,24 @@ core::Status check_keys(const KeyRing& ring) {
   return {};
 }
 
+core::Status validate_event(const core::Event& e) {
+  auto bad = [](const char* field, std::string why) {
+    return core::fail("invalid_event", field, "event not stored: " + why);
+  };
+  if (e.id == core::Uuid{}) return bad("id", "no id given (the caller chooses a UUID)");
+  if (e.kind.empty()) return bad("kind", "empty kind");
+  if (e.severity.empty()) return bad("severity", "empty severity");
+  // The uplink serialises events as JSON, which refuses invalid UTF-8: one
+  // such row would stall every event behind it.
+  for (auto [field, text] :
+       {std::pair{"kind", &e.kind}, {"severity", &e.severity}, {"message", &e.message}})
+    if (!core::utf8::is_valid(*text)) return bad(field, std::string(field) + " is not valid UTF-8");
+  if (e.message.size() > RecordStore::kMaxEventMessageBytes)
+    return bad("message", "message has " + std::to_string(e.message.size()) + " bytes, more than " +
+                              std::to_string(RecordStore::kMaxEventMessageBytes));
+  return {};
+}
+
 }  // namespace
 
 std::string_view to_string(Health h) {
@@ -115,7 +134,12 @@ Result<bool> SqliteRecordStore::init() {
                          {&w_.get_meta, sql::kGetMeta},
                          {&w_.set_meta, sql::kSetMeta},
                          {&w_.max_seq, sql::kMaxSeq},
-                         {&w_.purge, sql::kPurgeBatch}})
+                         {&w_.purge, sql::kPurgeBatch},
+                         {&w_.find_event, sql::kFindEventById},
+                         {&w_.insert_event, sql::kInsertEvent},
+                         {&w_.max_event_seq, sql::kMaxEventSeq},
+                         {&w_.mark_events_sent, sql::kMarkEventsSent},
+                         {&w_.purge_events, sql::kPurgeEventsBatch}})
     if (auto s = prep(write_db_, *stmt, q); !s) return std::unexpected(s.error());
 
   auto r = open_read_connection(options_);
@@ -126,7 +150,8 @@ Result<bool> SqliteRecordStore::init() {
                          {&r_.pending_after, sql::kPendingAfter},
                          {&r_.count, sql::kCountRecords},
                          {&r_.oldest_pending, sql::kOldestPending},
-                         {&r_.get_meta, sql::kGetMeta}})
+                         {&r_.get_meta, sql::kGetMeta},
+                         {&r_.events_after, sql::kEventsAfter}})
     if (auto s = prep(read_db_, *stmt, q); !s) return std::unexpected(s.error());
 
   // Refuse to start when stored rows are sealed under a key the ring lacks:
@@ -512,8 +537,155 @@ Result<std::uint64_t> SqliteRecordStore::purge_delivered(core::TimePoint older_t
       return std::unexpected(batch.error());
     }
     total += static_cast<std::uint64_t>(*batch);
+    if (*batch < kPurgeBatchRows) break;
+  }
+  for (;;) {
+    auto batch =
+        run_on_writer<Result<std::int64_t>>([&] { return writer_purge_events(older_than); });
+    if (!batch) {
+      if (batch.error().code.starts_with("storage_")) note_write_failure(batch.error());
+      return std::unexpected(batch.error());
+    }
     if (*batch < kPurgeBatchRows) return total;
   }
+}
+
+// ---- events ---------------------------------------------------------------------
+
+Result<std::uint64_t> SqliteRecordStore::add_event(core::Event e) {
+  if (auto s = validate_event(e); !s) return std::unexpected(s.error());
+  // Its own small transaction on the writer: queued behind the record batch
+  // in progress, never mixed into one, so group commit is unchanged.
+  return run_on_writer<Result<std::uint64_t>>([&] { return writer_add_event(e); });
+}
+
+Result<std::uint64_t> SqliteRecordStore::writer_add_event(const core::Event& e) {
+  auto fail = [&](core::Error err) -> Result<std::uint64_t> {
+    write_db_.rollback_if_open();
+    if (err.code.starts_with("storage_")) note_write_failure(err);
+    return std::unexpected(std::move(err));
+  };
+  if (const int rc = write_db_.exec(sql::kBeginImmediate); rc != SQLITE_OK)
+    return fail(write_error(rc, "begin"));
+  const std::string id = e.id.str();
+  {
+    std::optional<core::Error> err;
+    std::optional<std::int64_t> existing;
+    {
+      ResetGuard g(w_.find_event);
+      w_.find_event.bind(1, std::string_view(id));
+      const int rc = w_.find_event.step();
+      if (rc == SQLITE_ROW)
+        existing = w_.find_event.int64(0);
+      else if (rc != SQLITE_DONE)
+        err = write_error(rc, "find event");
+    }
+    if (err) return fail(std::move(*err));
+    if (existing) {
+      write_db_.rollback_if_open();
+      return static_cast<std::uint64_t>(*existing);
+    }
+  }
+  // Like record seqs: from the larger of the kept counter and the table, so
+  // a purge cannot make it go back.
+  auto last = writer_meta("last_event_seq");
+  if (!last) return fail(last.error());
+  std::int64_t seq = *last;
+  {
+    std::optional<core::Error> err;
+    {
+      ResetGuard g(w_.max_event_seq);
+      const int rc = w_.max_event_seq.step();
+      if (rc == SQLITE_ROW)
+        seq = std::max(seq, w_.max_event_seq.int64(0));
+      else
+        err = write_error(rc, "max event seq");
+    }
+    if (err) return fail(std::move(*err));
+  }
+  ++seq;
+  {
+    std::optional<core::Error> err;
+    {
+      ResetGuard g(w_.insert_event);
+      Stmt& st = w_.insert_event;
+      st.bind(1, seq);
+      st.bind(2, std::string_view(id));
+      st.bind(3, to_unix_ms(e.at));
+      st.bind(4, std::string_view(e.kind));
+      st.bind(5, std::string_view(e.severity));
+      st.bind(6, std::string_view(e.message));
+      if (e.record_seq)
+        st.bind(7, clamp_i64(*e.record_seq));
+      else
+        st.bind_null(7);
+      if (const int rc = st.step(); rc != SQLITE_DONE) err = write_error(rc, "insert event");
+    }
+    if (err) return fail(std::move(*err));
+  }
+  if (auto s = writer_set_meta("last_event_seq", seq); !s) return fail(s.error());
+  if (const int rc = write_db_.exec(sql::kCommit); rc != SQLITE_OK)
+    return fail(write_error(rc, "commit"));
+  return static_cast<std::uint64_t>(seq);
+}
+
+core::Status SqliteRecordStore::mark_events_sent(std::uint64_t upto_seq) {
+  return run_on_writer<core::Status>([&] { return writer_mark_events_sent(upto_seq); });
+}
+
+core::Status SqliteRecordStore::writer_mark_events_sent(std::uint64_t upto_seq) {
+  auto fail = [&](core::Error err) -> core::Status {
+    write_db_.rollback_if_open();
+    if (err.code.starts_with("storage_")) note_write_failure(err);
+    return std::unexpected(std::move(err));
+  };
+  if (const int rc = write_db_.exec(sql::kBeginImmediate); rc != SQLITE_OK)
+    return fail(write_error(rc, "begin"));
+  auto last = writer_meta("last_event_seq");
+  if (!last) return fail(last.error());
+  const std::int64_t upto = clamp_i64(upto_seq);
+  if (upto > *last) {
+    write_db_.rollback_if_open();
+    return core::fail("ack_beyond_last", "upto_seq",
+                      "events acknowledged up to seq " + std::to_string(upto_seq) +
+                          " but the last event seq given here is " + std::to_string(*last) +
+                          "; was this database replaced or restored from a backup?");
+  }
+  std::optional<core::Error> err;
+  {
+    ResetGuard g(w_.mark_events_sent);
+    w_.mark_events_sent.bind(1, upto);
+    if (const int rc = w_.mark_events_sent.step(); rc != SQLITE_DONE)
+      err = write_error(rc, "mark events sent");
+  }
+  if (err) return fail(std::move(*err));
+  if (const int rc = write_db_.exec(sql::kCommit); rc != SQLITE_OK)
+    return fail(write_error(rc, "commit"));
+  return {};
+}
+
+Result<std::int64_t> SqliteRecordStore::writer_purge_events(core::TimePoint older_than) {
+  if (const int rc = write_db_.exec(sql::kBeginImmediate); rc != SQLITE_OK)
+    return std::unexpected(write_error(rc, "begin"));
+  int rc;
+  {
+    ResetGuard g(w_.purge_events);
+    w_.purge_events.bind(1, to_unix_ms(older_than));
+    w_.purge_events.bind(2, kPurgeBatchRows);
+    rc = w_.purge_events.step();
+  }
+  if (rc != SQLITE_DONE) {
+    core::Error e = write_error(rc, "purge events");
+    write_db_.rollback_if_open();
+    return std::unexpected(e);
+  }
+  const std::int64_t deleted = sqlite3_changes64(write_db_.raw());
+  if (const int crc = write_db_.exec(sql::kCommit); crc != SQLITE_OK) {
+    core::Error e = write_error(crc, "commit");
+    write_db_.rollback_if_open();
+    return std::unexpected(e);
+  }
+  return deleted;
 }
 
 core::Status SqliteRecordStore::set_max_page_count(std::uint64_t pages) {
@@ -550,35 +722,53 @@ Result<core::Record> SqliteRecordStore::read_record(const Stmt& st) const {
   return decode_row(row, options_.keys);
 }
 
+Result<core::OutboxState> SqliteRecordStore::read_outbox_state() const {
+  core::OutboxState s;
+  auto last = reader_meta("last_seq");
+  if (!last) return std::unexpected(last.error());
+  auto delivered = reader_meta("delivered_upto");
+  if (!delivered) return std::unexpected(delivered.error());
+  s.last_seq = static_cast<std::uint64_t>(*last);
+  s.delivered_upto = static_cast<std::uint64_t>(*delivered);
+  // Pending rows are never purged and seq is gapless, so this is exact.
+  s.pending = s.last_seq > s.delivered_upto ? s.last_seq - s.delivered_upto : 0;
+  if (s.pending > 0) {
+    ResetGuard g(r_.oldest_pending);
+    r_.oldest_pending.bind(1, *delivered);
+    const int rc = r_.oldest_pending.step();
+    if (rc == SQLITE_ROW)
+      s.oldest_pending = from_unix_ms(r_.oldest_pending.int64(0));
+    else if (rc != SQLITE_DONE)
+      return std::unexpected(read_db_.error(rc, "oldest pending"));
+  }
+  return s;
+}
+
+Result<core::OutboxState> SqliteRecordStore::outbox_state() const {
+  std::lock_guard lk(reader_mu_);
+  ReadTxn txn(read_db_);
+  if (txn.rc() != SQLITE_OK) return std::unexpected(read_db_.error(txn.rc(), "begin read"));
+  return read_outbox_state();
+}
+
 Result<StoreStats> SqliteRecordStore::stats() const {
   StoreStats s;
   {
     std::lock_guard lk(reader_mu_);
     ReadTxn txn(read_db_);
     if (txn.rc() != SQLITE_OK) return std::unexpected(read_db_.error(txn.rc(), "begin read"));
-    auto last = reader_meta("last_seq");
-    if (!last) return std::unexpected(last.error());
-    auto delivered = reader_meta("delivered_upto");
-    if (!delivered) return std::unexpected(delivered.error());
+    auto o = read_outbox_state();
+    if (!o) return std::unexpected(o.error());
     {
       ResetGuard g(r_.count);
       const int rc = r_.count.step();
       if (rc != SQLITE_ROW) return std::unexpected(read_db_.error(rc, "count"));
       s.records = static_cast<std::uint64_t>(r_.count.int64(0));
     }
-    s.last_seq = static_cast<std::uint64_t>(*last);
-    s.delivered_upto = static_cast<std::uint64_t>(*delivered);
-    // Pending rows are never purged and seq is gapless, so this is exact.
-    s.pending = s.last_seq > s.delivered_upto ? s.last_seq - s.delivered_upto : 0;
-    if (s.pending > 0) {
-      ResetGuard g(r_.oldest_pending);
-      r_.oldest_pending.bind(1, *delivered);
-      const int rc = r_.oldest_pending.step();
-      if (rc == SQLITE_ROW)
-        s.oldest_pending = from_unix_ms(r_.oldest_pending.int64(0));
-      else if (rc != SQLITE_DONE)
-        return std::unexpected(read_db_.error(rc, "oldest pending"));
-    }
+    s.last_seq = o->last_seq;
+    s.delivered_upto = o->delivered_upto;
+    s.pending = o->pending;
+    s.oldest_pending = o->oldest_pending;
   }
   std::error_code ec;
   for (const std::string suffix : {"", "-wal"}) {
@@ -589,6 +779,38 @@ Result<StoreStats> SqliteRecordStore::stats() const {
   s.health = health_;
   s.last_error = last_error_;
   return s;
+}
+
+Result<std::vector<core::Event>> SqliteRecordStore::events_after(std::uint64_t after_seq,
+                                                                 std::size_t max_events) const {
+  std::vector<core::Event> out;
+  if (max_events == 0) return out;
+  std::lock_guard lk(reader_mu_);
+  ResetGuard g(r_.events_after);
+  Stmt& st = r_.events_after;
+  st.bind(1, clamp_i64(after_seq));
+  st.bind(2, clamp_i64(max_events));
+  for (;;) {
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(read_db_.error(rc, "events"));
+    core::Event e;
+    e.seq = static_cast<std::uint64_t>(st.int64(sql::kEvSeq));
+    const std::string id = st.text(sql::kEvId);
+    const auto uuid = core::Uuid::parse(id);
+    if (!uuid)
+      return core::fail("storage_corrupt", "",
+                        "event " + std::to_string(e.seq) + " has a malformed id");
+    e.id = *uuid;
+    e.at = from_unix_ms(st.int64(sql::kEvAt));
+    e.kind = st.text(sql::kEvKind);
+    e.severity = st.text(sql::kEvSeverity);
+    e.message = st.text(sql::kEvMessage);
+    if (!st.is_null(sql::kEvRecordSeq))
+      e.record_seq = static_cast<std::uint64_t>(st.int64(sql::kEvRecordSeq));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 Result<std::vector<core::Record>> SqliteRecordStore::recent(std::size_t limit) const {

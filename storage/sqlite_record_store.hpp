@@ -35,7 +35,13 @@ class SqliteRecordStore final : public RecordStore {
   Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq, std::size_t max_records,
                                                   std::size_t max_bytes) const override;
   core::Status mark_delivered(std::uint64_t upto_seq) override;
+  Result<core::OutboxState> outbox_state() const override;
   Result<std::uint64_t> purge_delivered(core::TimePoint older_than) override;
+
+  Result<std::uint64_t> add_event(core::Event e) override;
+  Result<std::vector<core::Event>> events_after(std::uint64_t after_seq,
+                                                std::size_t max_events) const override;
+  core::Status mark_events_sent(std::uint64_t upto_seq) override;
 
   // Test hook for the full-disk path: PRAGMA max_page_count on the write
   // connection (SQLite never sets it below the current size).
@@ -60,9 +66,10 @@ class SqliteRecordStore final : public RecordStore {
 
   struct WriterStmts {
     Stmt find_by_ref, insert, get_meta, set_meta, max_seq, purge;
+    Stmt find_event, insert_event, max_event_seq, mark_events_sent, purge_events;
   };
   struct ReaderStmts {
-    Stmt by_seq, recent, pending_after, count, oldest_pending, get_meta;
+    Stmt by_seq, recent, pending_after, count, oldest_pending, get_meta, events_after;
   };
 
   explicit SqliteRecordStore(StoreOptions options);
@@ -81,10 +88,15 @@ class SqliteRecordStore final : public RecordStore {
   void note_write_failure(const core::Error& e);
   void note_write_success();
   core::Error write_error(int rc, std::string_view what);
+  Result<std::uint64_t> writer_add_event(const core::Event& e);
+  core::Status writer_mark_events_sent(std::uint64_t upto_seq);
+  // One batch of sent events purged; how many rows went.
+  Result<std::int64_t> writer_purge_events(core::TimePoint older_than);
 
   // Reader-side helpers (reader_mu_ held).
   Result<std::int64_t> reader_meta(std::string_view key) const;
   Result<core::Record> read_record(const Stmt& st) const;
+  Result<core::OutboxState> read_outbox_state() const;
 
   StoreOptions options_;
 

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "storage/sql.hpp"
 #include "store_fixture.hpp"
 
 namespace postgate::storage {
@@ -145,7 +146,7 @@ TEST(FullDisk, CapFromOptionsAtOpen) {
   TempDir dir;
   core::SplitMix64 rng(4);
   StoreOptions o = options_in(dir, test_key(1));
-  o.max_page_count = 8;  // a fresh v1 database takes about 6 pages
+  o.max_page_count = 14;  // a fresh v2 database takes 11 pages
   auto store = open_store(o);
   ASSERT_TRUE(store);
   int stored = 0;
@@ -178,7 +179,7 @@ TEST(Schema, MigratesAnEmptyFile) {
     core::SplitMix64 rng(5);
     EXPECT_EQ(submit_sync(*store, make_record(rng, 0))->seq, 1u);
   }
-  EXPECT_EQ(user_version(o.path), 1);
+  EXPECT_EQ(user_version(o.path), sql::kSchemaVersion);
   // Opening again applies nothing and keeps the data.
   auto store = open_store(o);
   ASSERT_TRUE(store);
