@@ -290,13 +290,9 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       if (!cfg.tls->key_file.empty()) ssl.set_private_key(cfg.tls->key_file);
       ssl.set_enable_server_cert_auth(true);
       ssl.set_verify(cfg.tls->verify_hostname);
-      std::weak_ptr<const Impl> w = weak_from_this();
-      asio::io_context* ioc = &io;
-      ssl.set_error_handler([w, ioc](const std::string& msg) {
-        asio::post(*ioc, [w, msg] {
-          if (auto s = w.lock()) spdlog::warn("uplink: TLS: {}", msg);
-        });
-      });
+      // No ssl error handler: Paho C++ 1.2 keeps a pointer to the ssl_options
+      // it was set on, which set_ssl copies away from (a crash on the first
+      // TLS error). The connect failure is reported anyway.
       o.set_ssl(std::move(ssl));
     }
     return o;

@@ -75,7 +75,7 @@ bool port_open(int port) {
 }
 
 int run(const std::string& cmd) {
-  return std::system((cmd + " >/dev/null 2>&1").c_str());
+  return std::system(("(" + cmd + ") >/dev/null 2>&1").c_str());
 }
 
 }  // namespace
@@ -101,6 +101,8 @@ std::optional<TlsFiles> make_tls_files(const fs::path& dir, std::string& error) 
       leaf("server", "127.0.0.1", "test-ca",
            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"),
       leaf("client", "postgate-sh-0001", "test-ca", "extendedKeyUsage=clientAuth"),
+      leaf("wrongname", "wrong.example", "test-ca",
+           "subjectAltName=DNS:wrong.example\nextendedKeyUsage=serverAuth"),
       ca("rogue-ca"),
       leaf("rogue", "postgate-rogue", "rogue-ca", "extendedKeyUsage=clientAuth"),
   };
@@ -110,8 +112,9 @@ std::optional<TlsFiles> make_tls_files(const fs::path& dir, std::string& error) 
       return std::nullopt;
     }
   }
-  return TlsFiles{dir / "test-ca.crt", dir / "server.crt", dir / "server.key", dir / "client.crt",
-                  dir / "client.key",  dir / "rogue.crt",  dir / "rogue.key"};
+  return TlsFiles{dir / "test-ca.crt", dir / "server.crt",    dir / "server.key",
+                  dir / "client.crt",  dir / "client.key",    dir / "rogue.crt",
+                  dir / "rogue.key",   dir / "wrongname.crt", dir / "wrongname.key"};
 }
 
 Broker::Broker(fs::path dir, int port)

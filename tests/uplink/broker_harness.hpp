@@ -56,7 +56,8 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 
 struct TlsFiles {
   fs::path ca, server_cert, server_key, client_cert, client_key;
-  fs::path rogue_cert, rogue_key;  // signed by another CA
+  fs::path rogue_cert, rogue_key;            // signed by another CA
+  fs::path wrong_name_cert, wrong_name_key;  // server cert for DNS:wrong.example only
 };
 // CA, server (SAN IP 127.0.0.1, DNS localhost) and client certificates made
 // with openssl in `dir`; nullopt (with the reason in `error`) on failure.
