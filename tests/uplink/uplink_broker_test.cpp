@@ -417,6 +417,52 @@ TEST_F(UplinkBroker, Mqtt311Works) {
       kStatus, [](const Message& x) { return is_state(x, "offline", "shutdown"); }, 5s));
 }
 
+TEST_F(UplinkBroker, SessionTakeoverReconnectsAndResumes) {
+  start_broker();
+  auto hq = start_hq();
+  hq->set_auto_ack(false);
+  MemoryOutbox outbox;
+  outbox.append(3000);
+  Edge edge(test_config(broker_->uri()), outbox);
+  ASSERT_TRUE(edge.start());
+  ASSERT_TRUE(wait_until([&] { return edge.status().inflight_batches == 8; }, 5s));
+  {
+    // Another client with the edge's id takes the session over, then leaves.
+    Peer thief(Peer::Options{broker_->port(), "postgate-sh-0001", {}, {}, {}});
+    ASSERT_TRUE(thief.wait_connected());
+  }
+  ASSERT_TRUE(wait_until([&] { return edge.status().reconnects >= 1; }, 5s));
+  hq->set_auto_ack(true);
+  ASSERT_TRUE(wait_until([&] { return outbox.pending() == 0; }, 15s))
+      << "pending " << outbox.pending() << ", last error " << edge.status().last_error;
+  EXPECT_EQ(hq->contiguous("sh-0001"), 3000u);
+  EXPECT_TRUE(edge.stop());
+}
+
+TEST_F(UplinkBroker, AcksQueuedWhileTheEdgeWasAwayAreHarmless) {
+  start_broker();
+  auto hq = start_hq();
+  hq->set_auto_ack(false);
+  MemoryOutbox outbox;
+  outbox.append(100);
+  {
+    Edge first(test_config(broker_->uri()), outbox);
+    ASSERT_TRUE(first.start());
+    ASSERT_TRUE(wait_until([&] { return hq->distinct("sh-0001") == 100; }, 5s));
+    ASSERT_TRUE(first.stop());
+  }
+  // HQ acks while the edge is away: the persistent session keeps the ack.
+  ASSERT_TRUE(hq->publish("postgate/v1/sh-0001/ack", R"({"upto_seq":100})"));
+  hq->set_auto_ack(true);
+  Edge second(test_config(broker_->uri()), outbox);
+  ASSERT_TRUE(second.start());
+  ASSERT_TRUE(wait_until([&] { return outbox.pending() == 0; }, 5s));
+  // The queued ack named seqs this process had not sent: ignored, not
+  // suspicious; the resend got a fresh ack.
+  EXPECT_EQ(second.status().bad_acks, 0u);
+  EXPECT_TRUE(second.stop());
+}
+
 TEST_F(UplinkBroker, StopIsSafeInEveryState) {
   MemoryOutbox outbox;
   outbox.append(2000);
