@@ -19,9 +19,9 @@ std::string_view to_string(InspectionOutcome o);
 
 struct Inspection {
   InspectionOutcome outcome{InspectionOutcome::pass};
-  std::string refuse_category;     // screening category id, required with refuse
+  std::string refuse_category;        // screening category id, required with refuse
   bool restricted_confirmed = false;  // staff confirmed a restricted item was checked
-  std::string note;                // free text, optional
+  std::string note;                   // free text, optional
 };
 
 // Evidence attached to a record (camera stills, X-ray scans). Empty until

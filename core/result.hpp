@@ -20,8 +20,7 @@ template <class T>
 using Result = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
-inline std::unexpected<Error> fail(std::string code, std::string field,
-                                   std::string message) {
+inline std::unexpected<Error> fail(std::string code, std::string field, std::string message) {
   return std::unexpected(Error{std::move(code), std::move(field), std::move(message)});
 }
 

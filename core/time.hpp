@@ -20,7 +20,8 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   TimePoint now() const override {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
   }
 };
 
