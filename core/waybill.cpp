@@ -2,7 +2,12 @@
 #include "core/waybill.hpp"
 
 #include <array>
+// GCC 12's <regex> trips -Wmaybe-uninitialized inside the library at -O2
+// with the sanitizers on (a false positive in libstdc++'s own code).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 #include <set>
 
 namespace postgate::core {
