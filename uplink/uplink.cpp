@@ -680,6 +680,13 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       window.clear();
       sent_upto = delivered_upto;
       pump();
+    } else if (window.empty() && paho_batches >= 2 * cfg.max_inflight_batches) {
+      // Publishes of earlier connections that Paho never completed would
+      // block sending for good: stop counting them.
+      spdlog::warn("uplink: {} batch publishes of earlier connections never completed",
+                   paho_batches);
+      forget_stale();
+      pump();
     }
     arm_ack_check();
   }
