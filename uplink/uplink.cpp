@@ -652,15 +652,30 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       }
       return;
     }
-    if (auto s = records.mark_delivered(*n); !s) {
+    // Applied after the handlers already queued, so a burst of acks costs
+    // one store commit (mark_delivered waits for the writer's fsync).
+    if (*n <= ack_target) return;
+    ack_target = *n;
+    if (!ack_apply_posted) {
+      ack_apply_posted = true;
+      post([](Impl& s) { s.apply_ack(); });
+    }
+  }
+
+  void apply_ack() {
+    ack_apply_posted = false;
+    const std::uint64_t n = ack_target;
+    if (n <= delivered_upto) return;
+    if (auto s = records.mark_delivered(n); !s) {
+      ack_target = delivered_upto;  // the next ack tries again
       st.last_error = "mark_delivered: " + s.error().message;
-      spdlog::error("uplink: marking records up to {} delivered failed: {}", *n, s.error().message);
+      spdlog::error("uplink: marking records up to {} delivered failed: {}", n, s.error().message);
       return;
     }
-    delivered_upto = *n;
+    delivered_upto = n;
     st.last_ack_at = clock.now();
-    while (!window.empty() && window.front().last <= *n) window.pop_front();
-    if (!window.empty() && window.front().first <= *n) window.front().first = *n + 1;
+    while (!window.empty() && window.front().last <= n) window.pop_front();
+    if (!window.empty() && window.front().first <= n) window.front().first = n + 1;
     sent_upto = std::max(sent_upto, delivered_upto);
     pump();
   }
@@ -778,6 +793,8 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   std::uint64_t max_sent = 0;  // highest seq ever published by this process
   std::uint64_t delivered_upto = 0;
   std::uint64_t last_seq_at_start = 0;
+  std::uint64_t ack_target = 0;  // highest valid ack received, applied by apply_ack
+  bool ack_apply_posted = false;
 
   std::unordered_map<std::uint64_t, Pending> pending;  // handed to Paho, not completed
   std::size_t paho_batches = 0;

@@ -15,7 +15,7 @@ core::TimePoint t0() {
   return core::TimePoint(std::chrono::sys_days(std::chrono::year{2026} / 11 / 23) + 8h);
 }
 
-TEST(Messages, TopicsFollowTheProtocol) {
+TEST(UplinkMessages, TopicsFollowTheProtocol) {
   const auto t = make_topics("postgate/v1", "sh-0001");
   EXPECT_EQ(t.records, "postgate/v1/sh-0001/records");
   EXPECT_EQ(t.ack, "postgate/v1/sh-0001/ack");
@@ -24,7 +24,7 @@ TEST(Messages, TopicsFollowTheProtocol) {
   EXPECT_EQ(t.events, "postgate/v1/sh-0001/events");
 }
 
-TEST(Messages, OutletSyntax) {
+TEST(UplinkMessages, OutletSyntax) {
   EXPECT_TRUE(valid_outlet("sh-0001"));
   EXPECT_TRUE(valid_outlet(std::string(64, 'a')));
   EXPECT_FALSE(valid_outlet(""));
@@ -35,7 +35,7 @@ TEST(Messages, OutletSyntax) {
   EXPECT_FALSE(valid_outlet("a b"));
 }
 
-TEST(Messages, BatchCarriesUnmaskedRecordsInOrder) {
+TEST(UplinkMessages, BatchCarriesUnmaskedRecordsInOrder) {
   core::SplitMix64 rng(1);
   std::vector<core::Record> recs = {testing::make_record(rng, 1), testing::make_record(rng, 2)};
   const auto j = json::parse(batch_payload("sh-0001", recs));
@@ -48,7 +48,7 @@ TEST(Messages, BatchCarriesUnmaskedRecordsInOrder) {
   EXPECT_EQ(j["batch"][0]["sender"]["doc_number"], recs[0].acceptance.sender.number);
 }
 
-TEST(Messages, BirthAndOffline) {
+TEST(UplinkMessages, BirthAndOffline) {
   const auto b = json::parse(birth_payload("sh-0001", "0.1.0", t0(), t0() + 1250ms));
   EXPECT_EQ(b, json::parse(R"({"state":"online","outlet":"sh-0001","version":"0.1.0",
       "started_at":"2026-11-23T08:00:00.000Z","connected_at":"2026-11-23T08:00:01.250Z"})"));
@@ -59,7 +59,7 @@ TEST(Messages, BirthAndOffline) {
                             "at":"2026-11-23T08:00:00.000Z"})"));
 }
 
-TEST(Messages, TelemetryFiguresAndExtras) {
+TEST(UplinkMessages, TelemetryFiguresAndExtras) {
   core::OutboxState s;
   s.last_seq = 1234;
   s.delivered_upto = 1222;
@@ -89,7 +89,7 @@ TEST(Messages, TelemetryFiguresAndExtras) {
           .is_null());
 }
 
-TEST(Messages, Event) {
+TEST(UplinkMessages, Event) {
   core::SplitMix64 rng(2);
   core::Event e;
   e.seq = 9;
@@ -106,14 +106,14 @@ TEST(Messages, Event) {
   EXPECT_FALSE(j.contains("seq"));
 }
 
-TEST(Acks, ValidAck) {
+TEST(UplinkAcks, ValidAck) {
   EXPECT_EQ(parse_ack(R"({"upto_seq":42})", "sh-0001").value(), 42u);
   EXPECT_EQ(parse_ack(R"({"upto_seq":0,"extra":[1,2]})", "sh-0001").value(), 0u);
   EXPECT_EQ(parse_ack(R"({"upto_seq":7,"outlet":"sh-0001"})", "sh-0001").value(), 7u);
   EXPECT_EQ(parse_ack(R"({"upto_seq":18446744073709551615})", "a").value(), ~0ull);
 }
 
-TEST(Acks, RefusedAcks) {
+TEST(UplinkAcks, RefusedAcks) {
   const std::string big = R"({"upto_seq":1,"pad":")" + std::string(kMaxAckBytes, 'x') + "\"}";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not json", "ack_not_json"},
@@ -137,7 +137,7 @@ TEST(Acks, RefusedAcks) {
   }
 }
 
-TEST(Config, Validation) {
+TEST(UplinkConfigCheck, Validation) {
   UplinkConfig c;
   c.outlet = "sh-0001";
   c.brokers = {"tcp://127.0.0.1:1883"};
@@ -174,7 +174,7 @@ TEST(Config, Validation) {
   EXPECT_EQ(bad(x), "bad_limit");
 }
 
-TEST(Status, JsonForPostgatectl) {
+TEST(UplinkStatusJson, JsonForPostgatectl) {
   UplinkStatus s;
   s.state = LinkState::connected;
   s.connected = true;

@@ -8,14 +8,14 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = TokenBucket::Clock;
 
-TEST(TokenBucket, StartsFullWithOneSecondsWorth) {
+TEST(UplinkTokenBucket, StartsFullWithOneSecondsWorth) {
   const auto t0 = Clock::time_point{} + 100s;
   TokenBucket b(2000, t0);
   EXPECT_DOUBLE_EQ(b.available(t0), 2000);
   EXPECT_EQ(b.wait_for(1, t0), 0ms);
 }
 
-TEST(TokenBucket, OverdraftIsPaidBackBeforeTheNextSpend) {
+TEST(UplinkTokenBucket, OverdraftIsPaidBackBeforeTheNextSpend) {
   const auto t0 = Clock::time_point{} + 100s;
   TokenBucket b(1000, t0);
   b.spend(1500);  // a batch larger than what was left
@@ -25,14 +25,14 @@ TEST(TokenBucket, OverdraftIsPaidBackBeforeTheNextSpend) {
   EXPECT_EQ(b.wait_for(1, t0 + 501ms), 0ms);
 }
 
-TEST(TokenBucket, NeverHoldsMoreThanTheRate) {
+TEST(UplinkTokenBucket, NeverHoldsMoreThanTheRate) {
   const auto t0 = Clock::time_point{} + 100s;
   TokenBucket b(10, t0);
   EXPECT_DOUBLE_EQ(b.available(t0 + 1h), 10);
   EXPECT_EQ(b.wait_for(1e9, t0 + 1h), 0ms);  // asking more than a second's worth
 }
 
-TEST(TokenBucket, SustainedRateIsTheConfiguredOne) {
+TEST(UplinkTokenBucket, SustainedRateIsTheConfiguredOne) {
   auto t = Clock::time_point{} + 100s;
   TokenBucket b(500, t);
   std::uint64_t sent = 0;
@@ -47,7 +47,7 @@ TEST(TokenBucket, SustainedRateIsTheConfiguredOne) {
   EXPECT_NEAR(static_cast<double>(sent), 500 + 10 * 500, 250);
 }
 
-TEST(TokenBucket, ZeroRateIsUnlimited) {
+TEST(UplinkTokenBucket, ZeroRateIsUnlimited) {
   const auto t0 = Clock::time_point{} + 100s;
   TokenBucket b(0, t0);
   EXPECT_TRUE(b.unlimited());
