@@ -316,15 +316,27 @@ void Daemon::commit(core::Acceptance acceptance, CommitDone done) {
   rec.id = core::make_uuid_v7(rec.accepted_at, random_);
   rec.acceptance = std::move(acceptance);
   ++in_flight_;
+  ++commits_issued_;
   store_->submit(std::move(rec), [this, done = std::move(done)](core::Result<storage::SubmitOk> r) {
     // On the store's writer thread: hand over to the loop at once.
     asio::post(io_, [this, done, r = std::move(r)] {
       --in_flight_;
+      ++commits_answered_;
       if (r && !r->duplicate) ++committed_;
       if (!r) spdlog::warn("storage: commit failed: {}: {}", r.error().code, r.error().message);
       done(r);
+      while (!after_commits_.empty() && after_commits_.front().first <= commits_answered_) {
+        auto fn = std::move(after_commits_.front().second);
+        after_commits_.pop_front();
+        fn();
+      }
     });
   });
+}
+
+void Daemon::after_earlier_commits(std::function<void()> fn) {
+  if (commits_answered_ >= commits_issued_) return fn();
+  after_commits_.emplace_back(commits_issued_, std::move(fn));
 }
 
 // ---------------------------------------------------------------- demo adapters
@@ -441,6 +453,11 @@ json Daemon::counters_json() const {
 }
 
 void Daemon::status(Reply reply) {
+  after_earlier_commits(
+      [this, reply = std::move(reply)]() mutable { read_status(std::move(reply)); });
+}
+
+void Daemon::read_status(Reply reply) {
   json s{{"outlet", cfg_.outlet},
          {"version", POSTGATE_VERSION},
          {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
@@ -479,6 +496,11 @@ void Daemon::status(Reply reply) {
 }
 
 void Daemon::records(RecordsQuery q, Reply reply) {
+  after_earlier_commits(
+      [this, q, reply = std::move(reply)]() mutable { read_records(q, std::move(reply)); });
+}
+
+void Daemon::read_records(RecordsQuery q, Reply reply) {
   worker_->post([this, q, reply = std::move(reply)]() mutable {
     auto rows = q.pending ? store_->pending_after(q.after, q.limit, kRecordsMaxBytes)
                           : store_->recent(q.limit);

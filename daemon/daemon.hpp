@@ -5,6 +5,8 @@
 // the loop with asio::post, so all daemon state is touched by the loop only.
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,6 +50,8 @@ class Daemon final : public ApiBackend {
   void submit(core::RawAcceptance raw, Reply reply) override;
   void status(Reply reply) override;
   void records(RecordsQuery query, Reply reply) override;
+  void read_status(Reply reply);
+  void read_records(RecordsQuery query, Reply reply);
 
  private:
   struct DemoRunner;
@@ -97,6 +101,13 @@ class Daemon final : public ApiBackend {
   std::chrono::steady_clock::duration watchdog_period_{};
   std::chrono::steady_clock::time_point started_at_;
   std::uint64_t in_flight_ = 0;  // submits not yet answered by the store
+  // Read-your-writes: a read waits until every commit issued before it has
+  // been answered. The store answers commits in the order they were issued
+  // (one writer, FIFO), so counting answers is enough.
+  std::uint64_t commits_issued_ = 0;
+  std::uint64_t commits_answered_ = 0;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> after_commits_;
+  void after_earlier_commits(std::function<void()> fn);
   std::uint64_t committed_ = 0;  // since start, both sources
   std::uint64_t demo_generation_ = 0;
   bool stopping_ = false;

@@ -500,6 +500,27 @@ def second_daemon_refused(env):
 
 
 @case
+def read_your_writes(env):
+    """A records or status request pipelined behind submits on one connection
+    sees every record those submits stored."""
+    env.start()
+    rng = random.Random(11)
+    c = env.client()
+    n = 50
+    batch = "".join(submit_line(make_record(rng, "ryw-%d" % i)) for i in range(n))
+    c.send(batch + json.dumps({"op": "records", "limit": 1000}) + "\n"
+           + json.dumps({"op": "status"}) + "\n")
+    answers = [c.read_line() for _ in range(n + 2)]
+    check(all(a and a.get("ok") for a in answers[:n]), "a submit failed: %r" % answers[:n])
+    seqs = {a["seq"] for a in answers[:n]}
+    listed = {r["seq"] for r in answers[n]["records"]}
+    check(seqs <= listed, "records answer misses %d earlier submit(s)" % len(seqs - listed))
+    check(answers[n + 1]["status"]["last_seq"] >= max(seqs), "status behind earlier submits")
+    c.close()
+    env.stop()
+
+
+@case
 def check_config(env):
     """postgated --check-config: ok on a good file, file:line:col problems on a bad one."""
     p = subprocess.run([ARGS.postgated, "--check-config", env.config], capture_output=True,
