@@ -92,6 +92,8 @@ Result<HqStore> HqStore::open_with(const std::filesystem::path& path, Db::Mode m
 }
 
 Status HqStore::migrate() {
+  // Read commands on a current database take no write lock.
+  if (auto v = db_.query_int("PRAGMA user_version"); v && *v == sql::kSchemaVersion) return {};
   return in_transaction([&]() -> Status {
     auto v = db_.query_int("PRAGMA user_version");
     if (!v) return std::unexpected(v.error());

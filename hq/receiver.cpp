@@ -108,10 +108,12 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
     // small and a stale one is harmless.
     create.set_max_buffered_messages(static_cast<int>(options.queue_max));
     create.set_send_while_disconnected(true);
-    mqtt::async_client client(options.brokers.front(), options.client_id, create);
-
+    // Declared before the client, so they outlive any callback it runs.
     Queue queue(options.queue_max);
     const auto filters = subscription_filters(options);
+    std::mutex sub_mu;
+    mqtt::token_ptr sub_token;
+    mqtt::async_client client(options.brokers.front(), options.client_id, create);
 
     client.set_message_callback([&](mqtt::const_message_ptr m) {
       if (!m) return;
@@ -120,8 +122,6 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
     // Subscribing again on every connect covers a broker that lost our
     // session (restart without persistence, expiry). The token is checked
     // by the worker: waiting for it here would block Paho's callback thread.
-    std::mutex sub_mu;
-    mqtt::token_ptr sub_token;
     client.set_connected_handler([&](const std::string& cause) {
       spdlog::info("connected to {}{}", client.get_server_uri(),
                    cause.empty() ? "" : " (" + cause + ")");
