@@ -76,6 +76,42 @@ struct LoggingConfig {
   std::string level = "info";  // trace|debug|info|warn|error
 };
 
+struct UplinkTlsConfig {
+  std::filesystem::path ca_file;    // empty: the system trust store
+  std::filesystem::path cert_file;  // client certificate, with key_file (mutual TLS)
+  std::filesystem::path key_file;
+  bool verify_hostname = true;
+  friend bool operator==(const UplinkTlsConfig&, const UplinkTlsConfig&) = default;
+};
+
+// The MQTT uplink to HQ (docs/uplink.md). Seconds and milliseconds as in the
+// key names; daemon/wiring.cpp converts to uplink::UplinkConfig.
+struct UplinkConfig {
+  std::vector<std::string> brokers;  // required: tcp://, mqtt://, ssl://, mqtts:// URIs
+  std::string prefix = "postgate/v1";
+  std::uint32_t mqtt_version = 5;      // 5, or 3 for 3.1.1
+  std::string client_id;               // empty: postgate-<outlet>
+  std::string username;                // empty: none
+  std::string password;                // empty: none
+  std::optional<UplinkTlsConfig> tls;  // required for ssl:// and mqtts://
+  std::uint32_t keepalive_s = 30;
+  std::uint32_t connect_timeout_s = 10;
+  bool persistent_session = true;
+  std::uint32_t session_expiry_s = 604800;
+  std::uint32_t batch_max_records = 200;
+  std::uint32_t batch_max_bytes = 262144;
+  std::uint32_t linger_ms = 50;
+  std::uint32_t max_inflight_batches = 8;
+  std::uint32_t ack_timeout_s = 30;
+  std::uint32_t reconnect_min_s = 1;
+  std::uint32_t reconnect_max_s = 60;
+  double drain_records_per_s = 2000;        // 0: unlimited
+  double drain_bytes_per_s = 2097152;       // 0: unlimited
+  std::uint32_t telemetry_interval_s = 60;  // 0: no telemetry
+  std::uint32_t stop_timeout_s = 5;
+  friend bool operator==(const UplinkConfig&, const UplinkConfig&) = default;
+};
+
 struct Config {
   std::filesystem::path source;   // the file it came from
   std::string outlet;             // required
@@ -87,6 +123,7 @@ struct Config {
   WaybillConfig waybills;
   ScreeningConfig screening;
   LoggingConfig logging;
+  std::optional<UplinkConfig> uplink;  // absent: offline only
 };
 
 // One problem found in a file: "postgate.yaml:14:5: adapters[1].device: expected a path".

@@ -65,6 +65,21 @@ Key nest(Key k, const Table& table, M S::*m) {
   return k;
 }
 
+// An optional nested table stored in std::optional member `m`: absent, it
+// stays unset; given (even empty), it is created with the table's defaults.
+template <class S, class M>
+Key nest_optional(Key k, const Table& table, std::optional<M> S::*m) {
+  k.type = Type::map;
+  k.table = &table;
+  k.optional_section = true;
+  k.child = [m](void* object) -> void* {
+    auto& section = static_cast<S*>(object)->*m;
+    if (!section) section.emplace();
+    return &*section;
+  };
+  return k;
+}
+
 // A list of nested tables stored in vector member `m`.
 template <class S, class E>
 Key nest_list(Key k, const Table& table, std::vector<E> S::*m) {
@@ -82,7 +97,7 @@ constexpr std::uint64_t kMiB = 1024 * 1024;
 
 struct Schema {
   Table counter, storage, api, workflow, adapter, demo, carrier, waybills, category, screening,
-      logging, root;
+      logging, uplink_tls, uplink, root;
 
   Schema() {
     counter = {
@@ -402,6 +417,199 @@ struct Schema {
             },
     };
 
+    uplink_tls = {
+        .name = "uplink.tls",
+        .description =
+            "TLS to the brokers; required for `ssl://` and `mqtts://` URIs (an "
+            "empty mapping uses the system trust store).",
+        .keys =
+            {
+                bind(Key{.name = "ca_file",
+                         .type = Type::path,
+                         .description = "CA certificates (PEM) the broker's certificate must "
+                                        "chain to.",
+                         .default_doc = "the system trust store"},
+                     &UplinkTlsConfig::ca_file),
+                bind(Key{.name = "cert_file",
+                         .type = Type::path,
+                         .description = "Client certificate (PEM) for mutual TLS; together "
+                                        "with `key_file`.",
+                         .default_doc = "none"},
+                     &UplinkTlsConfig::cert_file),
+                bind(Key{.name = "key_file",
+                         .type = Type::path,
+                         .description = "Private key (PEM) of `cert_file`.",
+                         .default_doc = "none"},
+                     &UplinkTlsConfig::key_file),
+                bind(Key{.name = "verify_hostname",
+                         .type = Type::boolean,
+                         .description = "Check that the broker's certificate names the host "
+                                        "of the URI.",
+                         .default_yaml = "true"},
+                     &UplinkTlsConfig::verify_hostname),
+            },
+    };
+
+    uplink = {
+        .name = "uplink",
+        .description =
+            "The MQTT uplink that sends records and alerts to headquarters "
+            "(docs/uplink.md, docs/protocol.md). Without this section the "
+            "outlet works offline only; records stay pending in the store. "
+            "Changes take effect at the next start.",
+        .keys =
+            {
+                bind(Key{.name = "brokers",
+                         .type = Type::list,
+                         .description = "Broker URIs, tried in order at each connect: "
+                                        "`tcp://host:1883`, `ssl://host:8883` (also `mqtt://`, "
+                                        "`mqtts://`); at least one.",
+                         .required = true,
+                         .element = Type::string},
+                     &UplinkConfig::brokers),
+                bind(Key{.name = "prefix",
+                         .description = "Topic prefix: topics are `<prefix>/<outlet>/...`; no "
+                                        "`+` or `#`.",
+                         .default_yaml = "postgate/v1"},
+                     &UplinkConfig::prefix),
+                bind(Key{.name = "mqtt_version",
+                         .type = Type::uint,
+                         .description = "MQTT protocol version: 5, or 3 for 3.1.1.",
+                         .default_yaml = "5",
+                         .umin = 3,
+                         .umax = 5},
+                     &UplinkConfig::mqtt_version),
+                bind(Key{.name = "client_id",
+                         .description = "MQTT client id; empty: `postgate-<outlet>`.",
+                         .default_yaml = "\"\""},
+                     &UplinkConfig::client_id),
+                bind(Key{.name = "username",
+                         .description = "MQTT user name; empty: none.",
+                         .default_yaml = "\"\""},
+                     &UplinkConfig::username),
+                bind(Key{.name = "password",
+                         .description = "MQTT password; empty: none. Keep the file readable "
+                                        "by postgated only.",
+                         .default_yaml = "\"\""},
+                     &UplinkConfig::password),
+                nest_optional(Key{.name = "tls", .default_doc = "absent: no TLS"}, uplink_tls,
+                              &UplinkConfig::tls),
+                bind(Key{.name = "keepalive_s",
+                         .type = Type::uint,
+                         .description = "MQTT keep-alive interval, seconds.",
+                         .default_yaml = "30",
+                         .umin = 1,
+                         .umax = 65535},
+                     &UplinkConfig::keepalive_s),
+                bind(Key{.name = "connect_timeout_s",
+                         .type = Type::uint,
+                         .description = "Seconds a connect attempt may take.",
+                         .default_yaml = "10",
+                         .umin = 1,
+                         .umax = 3600},
+                     &UplinkConfig::connect_timeout_s),
+                bind(Key{.name = "persistent_session",
+                         .type = Type::boolean,
+                         .description = "Keep the MQTT session across reconnects (clean start "
+                                        "false), so acks sent while away are delivered.",
+                         .default_yaml = "true"},
+                     &UplinkConfig::persistent_session),
+                bind(Key{.name = "session_expiry_s",
+                         .type = Type::uint,
+                         .description = "Seconds the broker keeps the session after a "
+                                        "disconnect (MQTT 5 only).",
+                         .default_yaml = "604800",
+                         .umin = 0,
+                         .umax = 2147483647},
+                     &UplinkConfig::session_expiry_s),
+                bind(Key{.name = "batch_max_records",
+                         .type = Type::uint,
+                         .description = "Most records in one published batch.",
+                         .default_yaml = "200",
+                         .umin = 1,
+                         .umax = 100000},
+                     &UplinkConfig::batch_max_records),
+                bind(Key{.name = "batch_max_bytes",
+                         .type = Type::uint,
+                         .description = "About the most bytes of records in one batch.",
+                         .default_yaml = "262144",
+                         .umin = 1024,
+                         .umax = 64 * kMiB},
+                     &UplinkConfig::batch_max_bytes),
+                bind(Key{.name = "linger_ms",
+                         .type = Type::uint,
+                         .description = "Milliseconds a new record waits for others to share "
+                                        "its batch.",
+                         .default_yaml = "50",
+                         .umin = 0,
+                         .umax = 60000},
+                     &UplinkConfig::linger_ms),
+                bind(Key{.name = "max_inflight_batches",
+                         .type = Type::uint,
+                         .description = "Most batches published and not yet acknowledged by "
+                                        "HQ.",
+                         .default_yaml = "8",
+                         .umin = 1,
+                         .umax = 1024},
+                     &UplinkConfig::max_inflight_batches),
+                bind(Key{.name = "ack_timeout_s",
+                         .type = Type::uint,
+                         .description = "Seconds the oldest unacknowledged batch may wait "
+                                        "before sending restarts after HQ's last ack.",
+                         .default_yaml = "30",
+                         .umin = 1,
+                         .umax = 86400},
+                     &UplinkConfig::ack_timeout_s),
+                bind(Key{.name = "reconnect_min_s",
+                         .type = Type::uint,
+                         .description = "First reconnect back-off, seconds (doubled per "
+                                        "failed attempt, with full jitter).",
+                         .default_yaml = "1",
+                         .umin = 1,
+                         .umax = 86400},
+                     &UplinkConfig::reconnect_min_s),
+                bind(Key{.name = "reconnect_max_s",
+                         .type = Type::uint,
+                         .description = "Longest reconnect back-off, seconds; at least "
+                                        "`reconnect_min_s`.",
+                         .default_yaml = "60",
+                         .umin = 1,
+                         .umax = 86400},
+                     &UplinkConfig::reconnect_max_s),
+                bind(Key{.name = "drain_records_per_s",
+                         .type = Type::number,
+                         .description = "Most records sent per second (a backlog after an "
+                                        "outage); 0: unlimited.",
+                         .default_yaml = "2000",
+                         .dmin = 0,
+                         .dmax = 1e9},
+                     &UplinkConfig::drain_records_per_s),
+                bind(Key{.name = "drain_bytes_per_s",
+                         .type = Type::number,
+                         .description = "Most bytes sent per second; 0: unlimited, else at "
+                                        "least `batch_max_bytes`.",
+                         .default_yaml = "2097152",
+                         .dmin = 0,
+                         .dmax = 1e12},
+                     &UplinkConfig::drain_bytes_per_s),
+                bind(Key{.name = "telemetry_interval_s",
+                         .type = Type::uint,
+                         .description = "Seconds between telemetry messages; 0: none.",
+                         .default_yaml = "60",
+                         .umin = 0,
+                         .umax = 86400},
+                     &UplinkConfig::telemetry_interval_s),
+                bind(Key{.name = "stop_timeout_s",
+                         .type = Type::uint,
+                         .description = "Longest a clean stop (offline status, disconnect) "
+                                        "may take at shutdown, seconds.",
+                         .default_yaml = "5",
+                         .umin = 1,
+                         .umax = 300},
+                     &UplinkConfig::stop_timeout_s),
+            },
+    };
+
     root = {
         .name = "top level",
         .description = "The file is one YAML mapping with these keys.",
@@ -427,6 +635,8 @@ struct Schema {
                 nest(Key{.name = "waybills"}, waybills, &Config::waybills),
                 nest(Key{.name = "screening"}, screening, &Config::screening),
                 nest(Key{.name = "logging"}, logging, &Config::logging),
+                nest_optional(Key{.name = "uplink", .default_doc = "absent: offline only"}, uplink,
+                              &Config::uplink),
             },
     };
 

@@ -43,6 +43,9 @@ struct Key {
   double dmin = -std::numeric_limits<double>::max();
   double dmax = std::numeric_limits<double>::max();
   const Table* table = nullptr;  // map, list_of_maps
+  // map only: an absent key leaves the section unset (a std::optional member)
+  // instead of filling in the table's defaults.
+  bool optional_section = false;
 
   // Binders, set by the schema: `set` stores a converted scalar or list into
   // the object the enclosing table describes; `child` returns the object a

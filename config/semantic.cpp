@@ -167,6 +167,74 @@ void check_storage_and_api(Config& c, LoadContext& ctx) {
   }
 }
 
+bool is_tls_uri(const std::string& uri) {
+  return uri.starts_with("ssl://") || uri.starts_with("mqtts://");
+}
+
+// What uplink::validate() checks too, reported here with a position; the
+// daemon runs that validate() again on the converted settings at start.
+void check_uplink(const Config& c, LoadContext& ctx) {
+  if (!c.uplink) return;
+  const UplinkConfig& u = *c.uplink;
+  if (ctx.given("uplink.brokers")) {
+    if (u.brokers.empty()) {
+      ctx.report(ctx.at("uplink.brokers"), "uplink.brokers", "at least one broker URI is required");
+    }
+    for (std::size_t i = 0; i < u.brokers.size(); ++i) {
+      const std::string& b = u.brokers[i];
+      const std::string path = indexed("uplink.brokers", i);
+      const auto scheme_end = b.find("://");
+      const std::string scheme = scheme_end == std::string::npos ? "" : b.substr(0, scheme_end);
+      if (scheme != "tcp" && scheme != "mqtt" && scheme != "ssl" && scheme != "mqtts") {
+        ctx.report(
+            ctx.at(path), path,
+            "broker URI " + quote(b) + " must start with tcp://, mqtt://, ssl:// or mqtts://");
+      } else if (b.size() == scheme_end + 3 || b[scheme_end + 3] == ':') {
+        ctx.report(ctx.at(path), path, "broker URI " + quote(b) + " has no host");
+      } else if (is_tls_uri(b) && !u.tls) {
+        ctx.report(ctx.at(path), path,
+                   scheme + ":// needs uplink.tls (an empty mapping uses the system trust store)");
+      }
+    }
+  }
+  if (ctx.given("uplink.prefix") &&
+      (u.prefix.empty() || u.prefix.find_first_of("+#") != std::string::npos)) {
+    ctx.report(ctx.at("uplink.prefix"), "uplink.prefix",
+               "must not be empty nor hold an MQTT wildcard (+ or #)");
+  }
+  if (ctx.given("uplink.mqtt_version") && u.mqtt_version == 4) {
+    ctx.report(ctx.at("uplink.mqtt_version"), "uplink.mqtt_version",
+               "must be 5 or 3 (MQTT 3.1.1), got 4");
+  }
+  if (u.tls && ctx.given("uplink.tls") && u.tls->cert_file.empty() != u.tls->key_file.empty()) {
+    const bool has_cert = !u.tls->cert_file.empty();
+    const std::string given = has_cert ? "uplink.tls.cert_file" : "uplink.tls.key_file";
+    const std::string other = has_cert ? "uplink.tls.key_file" : "uplink.tls.cert_file";
+    ctx.report(ctx.at(given), given, "needs " + other + " too (mutual TLS takes both)");
+  }
+  // A value that failed its own check kept its default: no comparison then.
+  auto well_formed = [&](const char* a, const char* b) {
+    return !ctx.failed.contains(a) && !ctx.failed.contains(b);
+  };
+  if (u.reconnect_max_s < u.reconnect_min_s &&
+      well_formed("uplink.reconnect_min_s", "uplink.reconnect_max_s")) {
+    const std::string path =
+        ctx.given("uplink.reconnect_max_s") ? "uplink.reconnect_max_s" : "uplink.reconnect_min_s";
+    ctx.report(ctx.at(path), path,
+               "reconnect_max_s (" + std::to_string(u.reconnect_max_s) +
+                   ") must be at least reconnect_min_s (" + std::to_string(u.reconnect_min_s) +
+                   ")");
+  }
+  if (u.drain_bytes_per_s > 0 && u.drain_bytes_per_s < static_cast<double>(u.batch_max_bytes) &&
+      well_formed("uplink.drain_bytes_per_s", "uplink.batch_max_bytes")) {
+    const std::string path = ctx.given("uplink.drain_bytes_per_s") ? "uplink.drain_bytes_per_s"
+                                                                   : "uplink.batch_max_bytes";
+    ctx.report(ctx.at(path), path,
+               "drain_bytes_per_s must be 0 (unlimited) or at least batch_max_bytes (" +
+                   std::to_string(u.batch_max_bytes) + "): one full batch a second");
+  }
+}
+
 }  // namespace
 
 bool is_valid_id(std::string_view id) {
@@ -189,6 +257,7 @@ void check_semantics(Config& config, LoadContext& ctx) {
   check_waybills(config, ctx);
   check_screening(config, ctx);
   check_storage_and_api(config, ctx);
+  check_uplink(config, ctx);
 }
 
 }  // namespace postgate::config

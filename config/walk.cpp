@@ -154,6 +154,7 @@ const Key* find_key(const Table& t, std::string_view name) {
 void apply_default(const Key& key, Where self, void* target, const std::string& path,
                    LoadContext& ctx) {
   if (key.type == Type::map) {
+    if (key.optional_section) return;
     walk_table(*key.table, YAML::Node(), self, key.child(target), path, ctx);
     return;
   }

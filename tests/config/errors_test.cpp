@@ -125,7 +125,7 @@ TEST(UnknownKeys, TopLevelListsValidKeys) {
   EXPECT_THAT(problems(kMinimal + "colour: blue\n"),
               ElementsAre("postgate.yaml:5:1: colour: unknown key \"colour\" (valid keys: "
                           "outlet, counters, storage, api, workflow, adapters, waybills, "
-                          "screening, logging)"));
+                          "screening, logging, uplink)"));
 }
 
 TEST(UnknownKeys, EveryNestedLevel) {

@@ -36,6 +36,9 @@ TEST(Examples, DemoConfigLoadsWithDataUnderRepoVar) {
   EXPECT_EQ(c->waybills.carriers[0].pattern, "^SF[0-9]{12,13}$");
   EXPECT_EQ(c->screening.version, kDefaultScreeningVersion);
   EXPECT_EQ(c->logging.level, "info");
+  ASSERT_TRUE(c->uplink.has_value());  // scripts/demo runs a broker on 18830
+  EXPECT_EQ(c->uplink->brokers, std::vector<std::string>{"tcp://127.0.0.1:18830"});
+  EXPECT_EQ(c->uplink->telemetry_interval_s, 10u);
   EXPECT_EQ(c->source, (kSourceDir / "config/postgate.yaml").lexically_normal());
 }
 
@@ -49,6 +52,7 @@ TEST(Examples, ProductionConfigLoadsWithoutAdapters) {
   EXPECT_FALSE(c->storage.create_key);
   EXPECT_EQ(c->api.socket, "/run/postgate/postgate.sock");
   EXPECT_EQ(c->counters.size(), 2u);
+  EXPECT_FALSE(c->uplink.has_value());  // only a commented example
 }
 
 TEST(Examples, RelativeFileNameResolvesAgainstItsDirectory) {
