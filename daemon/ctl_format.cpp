@@ -107,6 +107,21 @@ std::string format_status(const json& s) {
       line(i == 0 ? "devices" : "", v);
     }
   }
+  if (auto u = s.find("uplink"); u != s.end()) {
+    if (!u->is_object()) {
+      line("uplink", "none (offline only)");
+    } else {
+      std::string v = str(*u, "state");
+      if (const auto broker = str(*u, "broker", ""); !broker.empty()) v += " to " + broker;
+      v += " (delivered upto " + str(*u, "delivered_upto") + ", pending " + str(s, "pending");
+      if (const auto n = u->value("inflight_batches", json()); n.is_number() && n.get<long>() > 0)
+        v += ", " + n.dump() + " batch(es) in flight";
+      v += ")";
+      if (const auto err = str(*u, "last_error", ""); !err.empty() && !u->value("connected", false))
+        v += "  last error: " + err;
+      line("uplink", v);
+    }
+  }
   if (s.contains("clients")) line("clients", str(s, "clients"));
   return out;
 }

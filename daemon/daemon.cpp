@@ -1,5 +1,7 @@
 #include "daemon/daemon.hpp"
 
+#include <sys/statvfs.h>
+
 #include <csignal>
 
 #include <spdlog/spdlog.h>
@@ -23,6 +25,14 @@ namespace {
 // of stored payload, so one request cannot make the daemon hold the store.
 constexpr std::size_t kRecordsMaxBytes = 64u << 20;
 constexpr auto kShutdownDrain = std::chrono::seconds(10);
+// How often the telemetry's disk and storage figures are refreshed.
+constexpr auto kHealthPeriod = std::chrono::seconds(10);
+
+std::optional<std::uint64_t> disk_free(const std::filesystem::path& dir) {
+  struct statvfs v {};
+  if (::statvfs(dir.c_str(), &v) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+}
 }  // namespace
 
 struct Daemon::DemoRunner {
@@ -42,6 +52,7 @@ Daemon::Daemon(asio::io_context& io, config::Config cfg)
     : io_(io),
       cfg_(std::move(cfg)),
       workflow_settings_(make_workflow_settings(cfg_)),
+      health_timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       tick_timer_(io),
       watchdog_timer_(io),
@@ -50,6 +61,9 @@ Daemon::Daemon(asio::io_context& io, config::Config cfg)
 Daemon::~Daemon() {
   for (auto& r : demos_) r->stopped = true;
   api_.reset();
+  // Without a stop() the broker publishes the will; either way the uplink
+  // must be gone before the store it reads.
+  uplink_.reset();
   // The worker finishes its queued store calls first (they need the store);
   // then the store's writer answers what is queued and stops. Their results
   // are posted to the loop, which will not run them again.
@@ -70,6 +84,15 @@ int Daemon::start() {
     return kExitConfig;
   }
   policy_ = std::make_unique<core::AcceptancePolicy>(std::move(*policy));
+
+  if (cfg_.uplink) {
+    auto u = make_uplink_config(cfg_, POSTGATE_VERSION);
+    if (!u) {
+      spdlog::error("config: {}: {}", u.error().field, u.error().message);
+      return kExitConfig;
+    }
+    uplink_cfg_ = std::move(*u);
+  }
 
   // Before the store is opened: a second daemon on the same socket must not
   // touch the first one's files.
@@ -100,12 +123,26 @@ int Daemon::start() {
     return kExitFailure;
   }
 
+  auto stats = store_->stats();
+  if (stats) storage_health_ = std::string(storage::to_string(stats->health));
+  disk_free_bytes_ = disk_free(cfg_.storage.path.parent_path());
+  if (uplink_cfg_) {
+    uplink_ = std::make_unique<uplink::Uplink>(
+        io_, *uplink_cfg_, *store_, store_.get(), [this] { return telemetry_json(); }, clock_,
+        random_);
+    if (auto s = uplink_->start(); !s) {
+      spdlog::error("uplink: {}: {}", s.error().field, s.error().message);
+      uplink_.reset();
+      return kExitConfig;
+    }
+    arm_health();
+  }
+
   wait_signal();
   arm_tick();
   if (auto wd = watchdog_interval()) start_watchdog(*wd);
   start_adapters();
 
-  auto stats = store_->stats();
   spdlog::info("postgated {} serving outlet {} on {} ({} counter(s), {} adapter(s)); store {}: {}",
                POSTGATE_VERSION, cfg_.outlet, cfg_.api.socket.string(), cfg_.counters.size(),
                demos_.size(), cfg_.storage.path.string(),
@@ -167,6 +204,7 @@ void Daemon::reload() {
   next.api.socket = cfg_.api.socket;
   next.workflow = cfg_.workflow;
   next.source = cfg_.source;
+  next.uplink = cfg_.uplink;
   cfg_ = std::move(next);
 
   if (changes.log_level)
@@ -196,6 +234,17 @@ void Daemon::shutdown(const char* why) {
   api_->stop_accepting();
   stop_adapters();
   tick_timer_.cancel();
+  health_timer_.cancel();
+  if (!uplink_) return flush_store();
+  // The uplink says goodbye (retained offline) while the store is still open:
+  // it reads the store until it is stopped.
+  uplink_->stop([this] {
+    spdlog::info("stopping: uplink stopped; flushing the store");
+    flush_store();
+  });
+}
+
+void Daemon::flush_store() {
   // flush() blocks until every queued submit is answered; the answers were
   // posted to the loop before this job posts its own, so they run first.
   worker_->post([this] {
@@ -292,6 +341,8 @@ void Daemon::perform(const std::string& counter, std::vector<core::WorkflowEffec
           spdlog::warn("counter {}: {}: {}", counter, p->code, p->message);
           break;
       }
+      if (p->code == "prohibited_item")
+        record_event(rejection_alert(counter, "counter", p->message));
       continue;
     }
     auto& c = std::get<core::Commit>(effect);
@@ -311,19 +362,29 @@ void Daemon::perform(const std::string& counter, std::vector<core::WorkflowEffec
 }
 
 void Daemon::commit(core::Acceptance acceptance, CommitDone done) {
+  // Decided now, with the policy the acceptance was validated against.
+  auto refusal = refusal_alert(acceptance, policy_->screener(), 0);
   core::Record rec;
   rec.accepted_at = clock_.now();
   rec.id = core::make_uuid_v7(rec.accepted_at, random_);
   rec.acceptance = std::move(acceptance);
   ++in_flight_;
   ++commits_issued_;
-  store_->submit(std::move(rec), [this, done = std::move(done)](core::Result<storage::SubmitOk> r) {
+  store_->submit(std::move(rec), [this, done = std::move(done),
+                                  refusal = std::move(refusal)](core::Result<storage::SubmitOk> r) {
     // On the store's writer thread: hand over to the loop at once.
-    asio::post(io_, [this, done, r = std::move(r)] {
+    asio::post(io_, [this, done, refusal, r = std::move(r)]() mutable {
       --in_flight_;
       ++commits_answered_;
-      if (r && !r->duplicate) ++committed_;
-      if (!r) spdlog::warn("storage: commit failed: {}: {}", r.error().code, r.error().message);
+      if (r && !r->duplicate) {
+        ++committed_;
+        if (uplink_) uplink_->notify_new_records();
+        if (refusal) {
+          refusal->record_seq = r->seq;
+          record_event(std::move(*refusal));
+        }
+      }
+      if (!r) storage_failure(r.error());
       done(r);
       while (!after_commits_.empty() && after_commits_.front().first <= commits_answered_) {
         auto fn = std::move(after_commits_.front().second);
@@ -337,6 +398,64 @@ void Daemon::commit(core::Acceptance acceptance, CommitDone done) {
 void Daemon::after_earlier_commits(std::function<void()> fn) {
   if (commits_answered_ >= commits_issued_) return fn();
   after_commits_.emplace_back(commits_issued_, std::move(fn));
+}
+
+// ---------------------------------------------------------------- uplink and events
+
+void Daemon::record_event(core::Event event) {
+  event.at = clock_.now();
+  event.id = core::make_uuid_v7(event.at, random_);
+  spdlog::warn("event {} ({}): {}", event.kind, event.severity, event.message);
+  worker_->post([this, event = std::move(event)]() mutable {
+    auto r = store_->add_event(std::move(event));
+    asio::post(io_, [this, r = std::move(r)] {
+      if (!r) {
+        spdlog::warn("event not stored: {}: {}", r.error().code, r.error().message);
+        return;
+      }
+      if (uplink_) uplink_->notify_new_events();
+    });
+  });
+}
+
+void Daemon::storage_failure(const core::Error& error) {
+  spdlog::warn("storage: commit failed: {}: {}", error.code, error.message);
+  auto event = storage_alert(error);
+  if (!event) return;
+  // A full disk fails every commit: one event a minute per code is enough.
+  auto held_back = storage_alerts_.allow(error.code, std::chrono::steady_clock::now());
+  if (!held_back) return;
+  if (*held_back > 0)
+    event->message += " (" + std::to_string(*held_back) + " more since the previous event)";
+  record_event(std::move(*event));
+}
+
+json Daemon::telemetry_json() const {
+  return json{{"devices", devices_json()},
+              {"disk_free_bytes", disk_free_bytes_ ? json(*disk_free_bytes_) : json(nullptr)},
+              {"storage_health", storage_health_}};
+}
+
+void Daemon::arm_health() {
+  health_timer_.expires_after(kHealthPeriod);
+  health_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    refresh_health();
+  });
+}
+
+void Daemon::refresh_health() {
+  // statvfs and stats() may block on a sick disk: the worker does them.
+  worker_->post([this, dir = cfg_.storage.path.parent_path()] {
+    auto free = disk_free(dir);
+    auto stats = store_->stats();
+    std::string health = stats ? std::string(storage::to_string(stats->health)) : "error";
+    asio::post(io_, [this, free, health = std::move(health)] {
+      disk_free_bytes_ = free;
+      storage_health_ = health;
+      arm_health();
+    });
+  });
 }
 
 // ---------------------------------------------------------------- demo adapters
@@ -418,7 +537,11 @@ void Daemon::submit(core::RawAcceptance raw, Reply reply) {
   if (stopping_)
     return reply(error_answer("shutting_down", "", "the daemon is stopping; submit again later"));
   auto acceptance = policy_->validate(raw, today());
-  if (!acceptance) return reply(error_answer(acceptance.error()));
+  if (!acceptance) {
+    if (acceptance.error().code == "prohibited_item")
+      record_event(rejection_alert(raw.counter, "api", acceptance.error().message));
+    return reply(error_answer(acceptance.error()));
+  }
   commit(std::move(*acceptance), [reply](core::Result<storage::SubmitOk> r) {
     if (!r) return reply(error_answer(r.error()));
     json answer{{"ok", true}, {"id", r->id.str()}, {"seq", r->seq}};
@@ -490,6 +613,7 @@ void Daemon::read_status(Reply reply) {
         storage["last_error"] = stats.error().message;
       }
       s["storage"] = std::move(storage);
+      s["uplink"] = uplink_ ? uplink::to_json(uplink_->status()) : json(nullptr);
       reply(json{{"ok", true}, {"status", std::move(s)}});
     });
   });

@@ -20,11 +20,13 @@
 #include "config/config.hpp"
 #include "core/acceptance_policy.hpp"
 #include "core/workflow.hpp"
+#include "daemon/alerts.hpp"
 #include "daemon/api_protocol.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/blocking_worker.hpp"
 #include "daemon/system_random.hpp"
 #include "storage/record_store.hpp"
+#include "uplink/uplink.hpp"
 
 namespace postgate::daemon {
 
@@ -61,7 +63,18 @@ class Daemon final : public ApiBackend {
   void on_signal(int signo);
   void reload();
   void shutdown(const char* why);
+  void flush_store();
   void after_flush();
+
+  void start_uplink();
+  // Telemetry figures the uplink asks on the loop: cached, never blocking.
+  json telemetry_json() const;
+  void arm_health();
+  void refresh_health();
+  // Stamps id and time, stores it through the worker (add_event fsyncs),
+  // then tells the uplink.
+  void record_event(core::Event event);
+  void storage_failure(const core::Error& error);
 
   void start_watchdog(std::chrono::microseconds interval);
   void watchdog_tick();
@@ -90,6 +103,12 @@ class Daemon final : public ApiBackend {
   SystemRandom random_;
   std::unique_ptr<storage::RecordStore> store_;
   std::unique_ptr<BlockingWorker> worker_;  // uses store_; ~Daemon stops it first
+  std::optional<uplink::UplinkConfig> uplink_cfg_;
+  std::unique_ptr<uplink::Uplink> uplink_;  // uses store_; stopped and destroyed before it
+  asio::steady_timer health_timer_;
+  std::optional<std::uint64_t> disk_free_bytes_;  // of the storage directory
+  std::string storage_health_ = "unknown";
+  AlertLimiter storage_alerts_{std::chrono::minutes(1)};
   // Stable address: the workflows keep a pointer; a reload assigns into it.
   std::unique_ptr<core::AcceptancePolicy> policy_;
   std::map<std::string, std::unique_ptr<core::CounterWorkflow>> workflows_;

@@ -125,6 +125,53 @@ core::Result<storage::StoreOptions> make_store_options(const config::StorageConf
   return o;
 }
 
+core::Result<uplink::UplinkConfig> make_uplink_config(const config::Config& cfg,
+                                                      std::string version) {
+  if (!cfg.uplink) return core::fail("no_uplink", "uplink", "no uplink section");
+  const config::UplinkConfig& in = *cfg.uplink;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  uplink::UplinkConfig u;
+  u.prefix = in.prefix;
+  u.outlet = cfg.outlet;
+  u.brokers = in.brokers;
+  u.mqtt_version = static_cast<int>(in.mqtt_version);
+  u.client_id = in.client_id;
+  if (in.tls) {
+    uplink::TlsSettings t;
+    t.ca_file = in.tls->ca_file.string();
+    t.cert_file = in.tls->cert_file.string();
+    t.key_file = in.tls->key_file.string();
+    t.verify_hostname = in.tls->verify_hostname;
+    u.tls = std::move(t);
+  }
+  if (!in.username.empty()) u.username = in.username;
+  if (!in.password.empty()) u.password = in.password;
+  u.keepalive = seconds(in.keepalive_s);
+  u.connect_timeout = seconds(in.connect_timeout_s);
+  u.persistent_session = in.persistent_session;
+  u.session_expiry = seconds(in.session_expiry_s);
+  u.batch_max_records = in.batch_max_records;
+  u.batch_max_bytes = in.batch_max_bytes;
+  u.linger = milliseconds(in.linger_ms);
+  u.max_inflight_batches = in.max_inflight_batches;
+  u.ack_timeout = seconds(in.ack_timeout_s);
+  u.reconnect_min = seconds(in.reconnect_min_s);
+  u.reconnect_max = seconds(in.reconnect_max_s);
+  u.drain_records_per_s = in.drain_records_per_s;
+  u.drain_bytes_per_s = in.drain_bytes_per_s;
+  u.telemetry_interval = seconds(in.telemetry_interval_s);
+  u.stop_timeout = seconds(in.stop_timeout_s);
+  u.version = std::move(version);
+  if (auto s = uplink::validate(u); !s) {
+    auto e = s.error();
+    // uplink names its own settings; the operator knows the YAML keys.
+    if (e.field != "outlet") e.field = e.field.empty() ? "uplink" : "uplink." + e.field;
+    return std::unexpected(std::move(e));
+  }
+  return u;
+}
+
 core::Date local_today(core::TimePoint now, std::chrono::minutes utc_offset) {
   return core::Date{std::chrono::floor<std::chrono::days>(now + utc_offset)};
 }
@@ -214,6 +261,7 @@ ConfigChanges diff_config(const config::Config& a, const config::Config& b) {
   if (adapters_changed)
     c.applied.push_back("adapters: " + std::to_string(a.adapters.size()) + " -> " +
                         std::to_string(b.adapters.size()) + " (restarted)");
+  restart(a.uplink != b.uplink, "uplink");
   if (a.logging.level != b.logging.level) {
     c.log_level = true;
     c.applied.push_back("logging.level: " + a.logging.level + " -> " + b.logging.level);

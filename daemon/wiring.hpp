@@ -9,6 +9,7 @@
 #include "core/workflow.hpp"
 #include "daemon/api_server.hpp"
 #include "storage/record_store.hpp"
+#include "uplink/uplink_config.hpp"
 
 namespace postgate::daemon {
 
@@ -23,6 +24,11 @@ adapters::demo::DemoSettings make_demo_settings(const config::Config& cfg,
 // first when missing and storage.create_key is set), plus the previous keys.
 core::Result<storage::KeyRing> load_keyring(const config::StorageConfig& storage);
 core::Result<storage::StoreOptions> make_store_options(const config::StorageConfig& storage);
+
+// The uplink's settings from cfg.uplink (which must be set), checked with
+// uplink::validate(); an error's field names the YAML key ("uplink.brokers").
+core::Result<uplink::UplinkConfig> make_uplink_config(const config::Config& cfg,
+                                                      std::string version);
 
 // The outlet's calendar date: documents expire and people are born by the
 // local date (WorkflowSettings::utc_offset), not the UTC one.
