@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/wiring.hpp"
 
 namespace {
 
@@ -20,6 +21,13 @@ int check_config(const std::string& file) {
   if (!cfg) {
     for (const auto& p : cfg.error()) std::cerr << p.str() << '\n';
     return 1;
+  }
+  // What the daemon would refuse at start beyond the file's own checks.
+  if (cfg->uplink) {
+    if (auto u = postgate::daemon::make_uplink_config(*cfg, POSTGATE_VERSION); !u) {
+      std::cerr << file << ": " << u.error().field << ": " << u.error().message << '\n';
+      return 1;
+    }
   }
   std::cout << file << ": ok\n";
   return 0;

@@ -15,6 +15,7 @@ Synthetic data only.
 The heavier end-to-end tests with postgate-hq live elsewhere.
 """
 import argparse
+import getpass
 import json
 import os
 import random
@@ -53,8 +54,9 @@ class Broker:
         self.port = free_port()
         self.conf = os.path.join(workdir, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\n" % self.port)
+            # As root, mosquitto would drop to user "mosquitto": keep ours.
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\nuser %s\npersistence false\n"
+                    "max_queued_messages 0\n" % (self.port, getpass.getuser()))
         self.log = open(os.path.join(workdir, "mosquitto.log"), "w")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log,
                                      stderr=subprocess.STDOUT)
