@@ -125,7 +125,6 @@ int Daemon::start() {
 
   auto stats = store_->stats();
   if (stats) storage_health_ = std::string(storage::to_string(stats->health));
-  disk_free_bytes_ = disk_free(cfg_.storage.path.parent_path());
   if (uplink_cfg_) {
     uplink_ = std::make_unique<uplink::Uplink>(
         io_, *uplink_cfg_, *store_, store_.get(), [this] { return telemetry_json(); }, clock_,
@@ -135,7 +134,7 @@ int Daemon::start() {
       uplink_.reset();
       return kExitConfig;
     }
-    arm_health();
+    refresh_health();  // disk_free_bytes long before the first telemetry
   }
 
   wait_signal();
@@ -453,7 +452,7 @@ void Daemon::refresh_health() {
     asio::post(io_, [this, free, health = std::move(health)] {
       disk_free_bytes_ = free;
       storage_health_ = health;
-      arm_health();
+      if (!stopping_) arm_health();
     });
   });
 }

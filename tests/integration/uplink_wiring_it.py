@@ -8,7 +8,8 @@ Checks: the retained birth says online; 100 records submitted over the
 socket reach HQ and `status` shows pending 0 and the uplink connected; a
 prohibited item rejected at the API and one refused become events at HQ;
 telemetry carries the daemon's figures; postgatectl status has an uplink
-line; SIGTERM leaves a retained offline status with reason shutdown.
+line; SIGHUP with changed uplink settings says "needs restart"; SIGTERM
+leaves a retained offline status with reason shutdown.
 
 Exits 77 (ctest's SKIP_RETURN_CODE) when mosquitto or paho is missing.
 Synthetic data only.
@@ -258,6 +259,15 @@ def delivery(env, broker):
         line = [l for l in out.stdout.splitlines() if l.startswith("uplink")]
         check(line and "connected to tcp://127.0.0.1:%d" % broker.port in line[0]
               and "pending 0" in line[0], "postgatectl status uplink line: %r" % out.stdout)
+
+        # Uplink settings are read at start only.
+        with open(env.config) as f:
+            text = f.read()
+        with open(env.config, "w") as f:
+            f.write(text.replace("telemetry_interval_s: 1", "telemetry_interval_s: 2"))
+        env.kill(signal.SIGHUP)
+        env.wait_log(r"reload: uplink changed: needs restart")
+        check(status(env)["uplink"]["connected"], "uplink not connected after SIGHUP")
 
         env.kill(signal.SIGTERM)
         rc = env.wait_exit()
