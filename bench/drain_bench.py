@@ -201,7 +201,7 @@ def edge_yaml(work, broker_uri, optional):
 def probe_optional(work, uri):
     """Back-off keys, if this build takes them: the bridge reconnects every
     1-2 s (restart_timeout 1 2); the edge gets the same chance."""
-    keep = {"reconnect_min_ms": 200, "reconnect_max_ms": 2000, "reconnect_max_s": 2}
+    keep = {"reconnect_min_s": 1, "reconnect_max_s": 2}
     path = os.path.join(work, "probe.yaml")
     for _ in range(4):
         with open(path, "w") as f:
@@ -214,8 +214,6 @@ def probe_optional(work, uri):
             raise RunError("postgated refuses the uplink section: %s" % p.stderr.strip())
         for k in bad:
             del keep[k]
-    if "reconnect_max_ms" in keep:
-        keep.pop("reconnect_max_s", None)
     return keep
 
 

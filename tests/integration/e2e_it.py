@@ -189,8 +189,7 @@ class Hq:
 
 # ---------------------------------------------------------------- postgated
 
-UPLINK_OPTIONAL = {"keepalive_s": 2, "reconnect_min_ms": 200, "reconnect_max_ms": 1000,
-                   "reconnect_max_s": 1}
+UPLINK_OPTIONAL = {"keepalive_s": 2, "reconnect_min_s": 1, "reconnect_max_s": 2}
 _accepted_optional = None
 
 
@@ -202,6 +201,7 @@ def edge_config(env, broker_uri, rate=0, extra=None):
     uplink.update(extra or {})
     text = d.CONFIG.format(extra_counters="", db=env.db, key=os.path.join(env.dir, "state", "postgate.key"),
                            sock=env.sock, adapters="", level="info")
+    text = text.replace("outlet: it-outlet", "outlet: " + OUTLET)
     text += "uplink:\n" + "".join("  %s: %s\n" % (k, json.dumps(v)) for k, v in uplink.items())
     return text
 
@@ -228,8 +228,6 @@ def probe_optional(env):
             raise Fail("the uplink section is refused: %s" % p.stderr.strip())
         for k in bad:
             del keep[k]
-    if "reconnect_max_ms" in keep and "reconnect_max_s" in keep:
-        del keep["reconnect_max_s"]
     _accepted_optional = keep
     print("uplink options taken besides the documented ones: %s" % (sorted(keep) or "none"))
 
