@@ -30,7 +30,6 @@ import json
 import os
 import pwd
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -551,8 +550,7 @@ def report(n):
     peak = max(R("postgated_buffer_hwm_mb") or 0, R("postgated_drain_hwm_mb") or 0)
     target("postgated peak RSS <= 32 MB", None if R("postgated_drain_hwm_mb") is None else peak <= 32,
            "%.1f MB" % peak)
-    r0, rn, g = R("postgated_rss_0_pending_mb"), R("postgated_rss_n_pending_mb"), \
-        R("postgated_rss_growth_after_first_tenth_mb")
+    r0, g = R("postgated_rss_0_pending_mb"), R("postgated_rss_growth_after_first_tenth_mb")
     target("postgated RSS flat from N/10 to N pending (grows <= 2 MB)", None if g is None else g <= 2,
            "0 pending %.1f MB; by tenths %s MB; after restart with N pending %s MB" % (
                r0 or 0, R("postgated_rss_by_tenth_mb"), f("postgated_rss_after_restart_mb", "%.1f")))
