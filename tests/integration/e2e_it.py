@@ -63,7 +63,7 @@ def wait_until(pred, timeout, what, step=0.1):
 # ---------------------------------------------------------------- mosquitto
 
 class Broker:
-    def __init__(self, dir, port=None, persistence=True):
+    def __init__(self, dir, port=None, persistence=True, tls=None):
         self.dir = dir
         self.port = port or free_port()
         self.proc = None
@@ -81,11 +81,15 @@ class Broker:
                         % os.path.join(dir, "mq"))
             else:
                 f.write("persistence false\n")
+            if tls:  # mutual TLS: the broker asks every client for a certificate of the CA
+                f.write("cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n" % tls)
             f.write("max_queued_messages 0\nlog_dest file %s\nlog_type error\nlog_type warning\n"
                     "log_type notice\n" % self.log_path)
 
+        self.tls = tls
+
     def uri(self):
-        return "tcp://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("ssl" if self.tls else "tcp", self.port)
 
     def start(self):
         self.proc = subprocess.Popen([ARGS.mosquitto, "-c", self.conf],
@@ -130,11 +134,13 @@ class Hq:
         self.db = os.path.join(dir, "hq.db")
         self.log_path = os.path.join(dir, "hq.log")
         self.proc = None
+        self.tls_args = []
 
     def start(self, wait=True):
         self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([ARGS.hq, "serve", "--broker", self.broker.uri(), "--db", self.db,
-                                      "--client-id", "hq-e2e"], stdout=self.log, stderr=self.log)
+        cmd = [ARGS.hq, "serve", "--broker", self.broker.uri(), "--db", self.db, "--client-id", "hq-e2e"]
+        cmd += self.tls_args
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
         if wait:
             n = self.logs().count("subscribed to %s/+/records" % PREFIX)
             wait_until(lambda: self.logs().count("subscribed to %s/+/records" % PREFIX) > n or self._dead(),
@@ -456,6 +462,78 @@ def bad_acks(w):
     check("x" * 100 not in logs, "the edge logged an oversize ack's payload")
     print("%d rogue acks kinds, edge pending stayed %d before HQ; then all %d at HQ, gaps 0, "
           "duplicates %d; %d 'ignored ack' log lines" % (len(bad), n, n, f["duplicates"], ignored))
+
+
+def make_certs(dir):
+    """A CA, a server certificate for 127.0.0.1, client certificates for the
+    edge and HQ, and a client certificate from another CA."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"]
+
+    def run(*cmd):
+        p = subprocess.run(list(cmd), capture_output=True, text=True, cwd=dir)
+        check(p.returncode == 0, "openssl: %s" % p.stderr[-500:])
+
+    for ca in ("ca", "rogue-ca"):
+        run("openssl", "req", "-x509", *ec, "-subj", "/CN=" + ca, "-keyout", ca + ".key", "-out", ca + ".crt")
+    for name, issuer, ext in (("server", "ca", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                              ("edge", "ca", "extendedKeyUsage=clientAuth"),
+                              ("hq", "ca", "extendedKeyUsage=clientAuth"),
+                              ("rogue", "rogue-ca", "extendedKeyUsage=clientAuth")):
+        with open(os.path.join(dir, name + ".ext"), "w") as f:
+            f.write(ext + "\n")
+        run("openssl", "req", *[a for a in ec if a not in ("-days", "2")], "-subj", "/CN=" + name,
+            "-keyout", name + ".key", "-out", name + ".csr")
+        run("openssl", "x509", "-req", "-days", "2", "-in", name + ".csr", "-CA", issuer + ".crt", "-CAkey",
+            issuer + ".key", "-CAcreateserial", "-out", name + ".crt", "-extfile", name + ".ext")
+    return {k: os.path.join(dir, k) for k in os.listdir(dir)}
+
+
+@case
+def tls_mutual(w):
+    """Edge and HQ over mutual TLS: 1,000 records offline then drained; a
+    client with a certificate from another CA is refused."""
+    import paho.mqtt.client as mqtt
+    import ssl
+    certs = os.path.join(w.dir, "certs")
+    os.makedirs(certs)
+    c = make_certs(certs)
+    w.broker = Broker(os.path.join(w.dir, "broker-tls"),
+                      tls=(c["ca.crt"], c["server.crt"], c["server.key"]))
+    w.hq.broker = w.broker
+    w.hq.tls_args = ["--ca", c["ca.crt"], "--cert", c["hq.crt"], "--key", c["hq.key"]]
+    w.broker.start()
+    w.register_hq_session()
+    w.broker.stop()
+    tls = {"tls": {"ca_file": c["ca.crt"], "cert_file": c["edge.crt"], "key_file": c["edge.key"],
+                   "verify_hostname": True}}
+    n = 1000
+    w.start_edge(extra=tls)
+    w.submit(n, "tls")
+    w.broker.start()
+    w.hq.start()
+    t0 = time.time()
+    w.wait_delivered(n)
+    dt = time.time() - t0
+    f = w.verify_hq(n)
+    rogue = mqtt.Client(client_id="rogue-tls", clean_session=True)
+    rogue.tls_set(ca_certs=c["ca.crt"], certfile=c["rogue.crt"], keyfile=c["rogue.key"],
+                  cert_reqs=ssl.CERT_REQUIRED)
+    connacks, reason = [], "no CONNACK"
+    rogue.on_connect = lambda cl, u, fl, rc: connacks.append(rc)
+    try:
+        rogue.connect("127.0.0.1", w.broker.port)
+        end = time.time() + 2
+        while time.time() < end and not connacks:
+            if rogue.loop(0.2) != 0:
+                reason = "connection dropped"
+                break
+    except (OSError, ssl.SSLError) as e:
+        reason = type(e).__name__ + " " + str(e)[:60]
+    refused = [not (connacks and connacks[0] == 0)]
+    check(refused[0], "a client of another CA was let in")
+    refused = [reason]
+    print("over mutual TLS: %d delivered in %.1fs, gaps %d; another CA's client refused (%s)" %
+          (n, dt, f["gaps"]["count"], refused[0]))
 
 
 def main():
