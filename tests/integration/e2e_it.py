@@ -388,7 +388,8 @@ def hq_restart(w):
 
 @case
 def last_will(w):
-    """SIGKILL of postgated: HQ's fleet shows the outlet offline (Last Will)."""
+    """SIGKILL of postgated: HQ's fleet shows the outlet offline (Last Will);
+    so does SIGSTOP, within keepalive x 1.5, and SIGCONT brings it back."""
     w.broker.start()
     w.hq.start()
     w.start_edge()
@@ -404,6 +405,21 @@ def last_will(w):
     st = w.hq.fleet()["status"] or {}
     check(st.get("reason") == "connection_lost", "offline status: %r" % st)
     print("offline at HQ %.2fs after SIGKILL (limit %.1fs), reason %s" % (dt, limit, st.get("reason")))
+
+    # A frozen edge keeps its TCP connection: only the keepalive can tell.
+    w.env.start()
+    wait_until(lambda: (w.hq.fleet() or {}).get("state") == "online", 20, "fleet online after the restart")
+    w.env.kill(signal.SIGSTOP)
+    t0 = time.time()
+    try:
+        wait_until(lambda: (w.hq.fleet() or {}).get("state") == "offline", limit,
+                   "fleet to show a frozen edge offline (keepalive %ss)" % keepalive, 0.05)
+        frozen = time.time() - t0
+    finally:
+        w.env.kill(signal.SIGCONT)
+    wait_until(lambda: (w.hq.fleet() or {}).get("state") == "online", 20, "fleet online after SIGCONT")
+    print("frozen (SIGSTOP) edge offline at HQ after %.2fs (limit %.1fs); online again after SIGCONT"
+          % (frozen, limit))
 
 
 @case
