@@ -111,6 +111,16 @@ class Sampler:
         return self
 
 
+def cpu_s(pid):
+    """User + system CPU seconds a process has used so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
 def mb(kb):
     return kb / 1024.0
 
@@ -348,6 +358,7 @@ def run_postgated(n):
     result("postgated_rss_after_restart_mb", mb(proc_kb(edge.proc.pid, "VmRSS")))
 
     smp = Sampler(edge.proc.pid)
+    edge_cpu0 = cpu_s(edge.proc.pid)
     t0, wall0 = time.monotonic(), time.time()
     broker.start()
     hq = start_hq(hqdb, broker, hqlog)
@@ -356,6 +367,11 @@ def run_postgated(n):
     t_ack = wait_until(lambda: time.monotonic() if edge.status()["pending"] == 0 else None, 120,
                        "edge pending 0", 0.1)
     smp.stop()
+    # Where the drain's time goes: CPU of each party over the drain (cores).
+    span = time.monotonic() - t0
+    result("postgated_drain_cpu_cores_edge", (cpu_s(edge.proc.pid) - edge_cpu0) / span)
+    result("postgated_drain_cpu_cores_hq", cpu_s(hq.pid) / span)
+    result("postgated_drain_cpu_cores_broker", cpu_s(broker.proc.pid) / span)
     f = hq_fleet(hqdb)
     result("postgated_drain_s", t_store - t0)
     result("postgated_drain_records_per_s", n / (t_store - t0))
@@ -442,6 +458,7 @@ def run_bridge(n, size):
     result("bridge_queue_records_per_s", n / dt)
     result("bridge_rss_n_pending_mb", mb(proc_kb(edge.proc.pid, "VmRSS")))
     smp = Sampler(edge.proc.pid)
+    edge_cpu0 = cpu_s(edge.proc.pid)
     t0 = time.monotonic()
     hq.start()
     counter = Counter(hq, "bench-sub", "bench/#", n)
@@ -454,6 +471,9 @@ def run_bridge(n, size):
     smp.stop()
     if counter.count != n:
         raise RunError("bridge: subscriber counted %d of %d" % (counter.count, n))
+    span = time.monotonic() - t0
+    result("bridge_drain_cpu_cores_edge", (cpu_s(edge.proc.pid) - edge_cpu0) / span)
+    result("bridge_drain_cpu_cores_hq_broker", cpu_s(hq.proc.pid) / span)
     result("bridge_drain_s", counter.done_at - t0)
     result("bridge_drain_records_per_s", n / (counter.done_at - t0))
     result("bridge_hwm_mb", mb(smp.hwm))
