@@ -455,6 +455,8 @@ def bad_acks(w):
     time.sleep(1.5)
     s = w.edge_status()
     check(s["pending"] == n, "a rogue ack marked records delivered: pending %s of %d" % (s["pending"], n))
+    counted = (s.get("uplink") or {}).get("bad_acks")
+    check(counted is None or counted == len(bad), "edge counted %s bad acks of %d sent" % (counted, len(bad)))
     w.hq.start()
     stop = threading.Event()
 
@@ -476,8 +478,9 @@ def bad_acks(w):
     ignored = len(re.findall(r"(?i)ack.*(ignor|invalid|bad|malformed)|(ignor|invalid|bad).*ack", logs))
     check(ignored > 0, "the edge logged no ignored ack")
     check("x" * 100 not in logs, "the edge logged an oversize ack's payload")
-    print("%d rogue acks kinds, edge pending stayed %d before HQ; then all %d at HQ, gaps 0, "
-          "duplicates %d; %d 'ignored ack' log lines" % (len(bad), n, n, f["duplicates"], ignored))
+    print("%d kinds of rogue ack, all counted (bad_acks %s); edge pending stayed %d before HQ; then all "
+          "%d at HQ, gaps 0, duplicates %d; %d 'ignored ack' log lines" % (len(bad), counted, n, n,
+                                                                        f["duplicates"], ignored))
 
 
 def make_certs(dir):
