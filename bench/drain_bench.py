@@ -295,7 +295,18 @@ def submit_all(sock_path, n, conns=4, depth=512, first=0):
     return sum(oks), time.monotonic() - t0
 
 
+FLEET_CALL_S = []
+
+
 def hq_fleet(db):
+    t = time.monotonic()
+    try:
+        return _hq_fleet(db)
+    finally:
+        FLEET_CALL_S.append(time.monotonic() - t)
+
+
+def _hq_fleet(db):
     p = subprocess.run([ARGS.hq, "fleet", "--db", db, "--json"], capture_output=True, text=True)
     if p.returncode != 0:
         return None
@@ -323,6 +334,9 @@ def run_postgated(n):
     broker.stop()
 
     optional = probe_optional(work, "tcp://127.0.0.1:%d" % broker.port)
+    for kv in ARGS.uplink or []:
+        k, v = kv.split("=", 1)
+        optional[k] = json.loads(v)
     with open(os.path.join(work, "postgate.yaml"), "w") as f:
         f.write(edge_yaml(work, "tcp://127.0.0.1:%d" % broker.port, optional))
     edge = Postgated(work)
@@ -372,6 +386,8 @@ def run_postgated(n):
     result("postgated_drain_cpu_cores_edge", (cpu_s(edge.proc.pid) - edge_cpu0) / span)
     result("postgated_drain_cpu_cores_hq", cpu_s(hq.pid) / span)
     result("postgated_drain_cpu_cores_broker", cpu_s(broker.proc.pid) / span)
+    if FLEET_CALL_S:
+        result("hq_fleet_call_max_s", max(FLEET_CALL_S))
     f = hq_fleet(hqdb)
     result("postgated_drain_s", t_store - t0)
     result("postgated_drain_records_per_s", n / (t_store - t0))
@@ -511,6 +527,8 @@ def main():
     ap.add_argument("--records", type=int, default=100000)
     ap.add_argument("--work", required=True)
     ap.add_argument("--only", choices=["postgated", "publisher", "bridge"], action="append")
+    ap.add_argument("--uplink", action="append", metavar="KEY=JSON",
+                    help="an extra uplink config key for postgated, e.g. max_inflight_batches=32")
     ARGS = ap.parse_args()
     n = ARGS.records
     only = set(ARGS.only or ["postgated", "publisher", "bridge"])
