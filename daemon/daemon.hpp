@@ -3,6 +3,8 @@
 // counter workflows and the demo adapters; the record store's writer thread
 // and one worker thread for blocking store reads hand their results back to
 // the loop with asio::post, so all daemon state is touched by the loop only.
+// The MQTT uplink, when configured, runs on the same loop (Paho's threads only
+// post into it) and reaches the store through the outbox ports.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -66,7 +68,6 @@ class Daemon final : public ApiBackend {
   void flush_store();
   void after_flush();
 
-  void start_uplink();
   // Telemetry figures the uplink asks on the loop: cached, never blocking.
   json telemetry_json() const;
   void arm_health();
