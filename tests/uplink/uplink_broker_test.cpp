@@ -285,7 +285,10 @@ TEST_F(UplinkBroker, DrainRateIsBounded) {
   // One second's burst (1000), then 2000 at 1000/s.
   EXPECT_GE(took, 1.7);
   EXPECT_LE(took, 4.0);
-  // No sliding second after the burst carries much more than the rate.
+  // No sliding second after the burst carries far more than the rate. The
+  // receipt times are taken at the test's HQ peer, so a loaded machine (seen
+  // under ASan in CI: 1,463) bunches deliveries; the bound catches a limiter
+  // that does not limit (3,000 in one second), not jitter.
   const auto times = hq->receipt_times();
   ASSERT_EQ(times.size(), 3000u);
   std::size_t worst = 0;
@@ -293,7 +296,7 @@ TEST_F(UplinkBroker, DrainRateIsBounded) {
     while (times[i] - times[j] > 1s) ++j;
     worst = std::max(worst, i - j + 1);
   }
-  EXPECT_LE(worst, 1250u);
+  EXPECT_LE(worst, 1800u);
   std::printf("drain at 1000 records/s: 3000 records in %.2f s, busiest later second %zu\n", took,
               worst);
   EXPECT_TRUE(edge.stop());
