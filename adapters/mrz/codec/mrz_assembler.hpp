@@ -33,7 +33,7 @@ struct MrzAssemblerSettings {
   // Local date = UTC + this (documents expire by the outlet's calendar).
   std::chrono::minutes utc_offset{8 * 60};
   // A zone whose next line does not come within this is incomplete.
-  std::chrono::milliseconds line_timeout{500};
+  std::chrono::milliseconds line_timeout{1000};
 };
 
 struct MrzOutput {
@@ -56,6 +56,9 @@ class MrzAssembler {
   // The line source failed (decoder error): a zone in progress is lost. The
   // error itself is the caller's to report; this adds IdentityReadFailed.
   MrzOutput on_line_error(core::TimePoint now);
+  // The line source is part-way through a line: a zone in progress is not
+  // timed out while its next line is still arriving.
+  void touch(core::TimePoint now);
   MrzOutput on_timer(core::TimePoint now);
   std::optional<core::TimePoint> wake_at() const;
   void reset();
@@ -65,6 +68,7 @@ class MrzAssembler {
  private:
   MrzOutput complete(core::TimePoint now);
   void fail(std::string code, std::string detail, core::TimePoint now, MrzOutput& out);
+  void close();
 
   MrzAssemblerSettings settings_;
   std::optional<core::MrzFormat> format_;  // set while a zone is being collected

@@ -17,7 +17,7 @@ namespace postgate::adapters::mrz {
 // that send no line suffix set keyboard.terminator = none, so that the
 // inter-key gap ends each line.
 struct MrzKeyboardSettings {
-  scanner::HidKeyboardSettings keyboard{.terminator = scanner::KeyTerminator::enter};
+  scanner::HidKeyboardSettings keyboard;
   MrzAssemblerSettings assembler;
 };
 
@@ -37,12 +37,17 @@ class MrzKeyboardReader {
 
 // Serial reader: lines by CR/LF/CRLF, empty lines kept (they end a zone),
 // silence ends a line.
+inline scanner::LineDecoderSettings serial_line_defaults() {
+  scanner::LineDecoderSettings s;
+  s.terminator = scanner::LineTerminator::any;
+  s.inter_byte_timeout = std::chrono::milliseconds{200};
+  s.timeout_ends_line = true;
+  s.max_length = 128;
+  s.emit_empty_lines = true;
+  return s;
+}
 struct MrzSerialSettings {
-  scanner::LineDecoderSettings lines{.terminator = scanner::LineTerminator::any,
-                                     .inter_byte_timeout = std::chrono::milliseconds{200},
-                                     .timeout_ends_line = true,
-                                     .max_length = 128,
-                                     .emit_empty_lines = true};
+  scanner::LineDecoderSettings lines = serial_line_defaults();
   MrzAssemblerSettings assembler;
 };
 

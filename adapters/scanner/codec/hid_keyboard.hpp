@@ -69,7 +69,8 @@ class HidKeyboardDecoder {
              std::vector<ScanItem>& out);
   void end_run_by_terminator(std::vector<ScanItem>& out);
   void end_run_by_timeout(std::vector<ScanItem>& out);
-  void fail_run(std::string_view code, std::string detail, std::vector<ScanItem>& out);
+  void fail_run(std::string_view code, std::string detail, core::TimePoint now,
+                std::vector<ScanItem>& out);
   void emit_scan(std::vector<ScanItem>& out);
 
   HidKeyboardSettings settings_;

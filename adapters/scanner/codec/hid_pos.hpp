@@ -52,6 +52,9 @@ class HidPosDecoder {
 
  private:
   void fail(std::string_view code, std::string detail, std::vector<ScanItem>& out);
+  void finish(std::vector<ScanItem>& out);
+  void close();
+  void on_timer_into(core::TimePoint now, std::vector<ScanItem>& out);
 
   HidPosSettings settings_;
   std::string data_;

@@ -57,6 +57,7 @@ class LineDecoder {
 
  private:
   void end_line(std::vector<ScanItem>& out);
+  void check_timeout(core::TimePoint now, std::vector<ScanItem>& out);
   void fail(std::string_view code, std::string detail, std::vector<ScanItem>& out);
 
   LineDecoderSettings settings_;
