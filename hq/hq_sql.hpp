@@ -69,6 +69,9 @@ inline constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
 
 inline constexpr std::string_view kBeginImmediate = "BEGIN IMMEDIATE";
 inline constexpr std::string_view kCommit = "COMMIT";
+inline constexpr std::string_view kSavepoint = "SAVEPOINT unit";
+inline constexpr std::string_view kRollbackToSavepoint = "ROLLBACK TO unit";
+inline constexpr std::string_view kReleaseSavepoint = "RELEASE unit";
 
 // ---- outlets --------------------------------------------------------------
 

@@ -53,17 +53,49 @@ json personal_of(const core::Record& r) {
 
 template <class F>
 auto HqStore::in_transaction(F&& f) -> decltype(f()) {
-  if (auto s = db_.exec(sql::kBeginImmediate, "begin"); !s) return std::unexpected(s.error());
+  // Inside a group (begin_group) each unit of work is a savepoint: a unit
+  // that fails is undone alone, and durability comes with commit_group.
+  const bool nested = group_open_;
+  if (auto s = db_.exec(nested ? sql::kSavepoint : sql::kBeginImmediate, "begin"); !s)
+    return std::unexpected(s.error());
   auto result = f();
   if (!result) {
-    db_.rollback_if_open();
+    if (nested) {
+      (void)db_.exec(sql::kRollbackToSavepoint, "rollback");
+      (void)db_.exec(sql::kReleaseSavepoint, "release");
+    } else {
+      db_.rollback_if_open();
+    }
     return result;
   }
-  if (auto s = db_.exec(sql::kCommit, "commit"); !s) {
-    db_.rollback_if_open();
+  if (auto s = db_.exec(nested ? sql::kReleaseSavepoint : sql::kCommit, "commit"); !s) {
+    if (!nested) db_.rollback_if_open();
     return std::unexpected(s.error());
   }
   return result;
+}
+
+Status HqStore::begin_group() {
+  if (group_open_) return fail("group_open", "db", "a group transaction is already open");
+  if (auto s = db_.exec(sql::kBeginImmediate, "begin"); !s) return s;
+  group_open_ = true;
+  return {};
+}
+
+Status HqStore::commit_group() {
+  if (!group_open_) return {};
+  group_open_ = false;
+  if (auto s = db_.exec(sql::kCommit, "commit"); !s) {
+    db_.rollback_if_open();
+    return s;
+  }
+  return {};
+}
+
+void HqStore::abort_group() {
+  if (!group_open_) return;
+  group_open_ = false;
+  db_.rollback_if_open();
 }
 
 Result<HqStore> HqStore::open(const std::filesystem::path& path, StoreOptions options) {

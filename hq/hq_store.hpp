@@ -108,6 +108,15 @@ class HqStore {
   core::Result<bool> add_event(std::string_view outlet, const Event& e,
                                core::TimePoint received_at);
 
+  // Group commit: between begin_group and commit_group every call above is
+  // one savepoint of a single transaction, so a burst of batches costs one
+  // fsync. Nothing done inside a group may be acknowledged before
+  // commit_group succeeds. abort_group undoes the whole group.
+  core::Status begin_group();
+  core::Status commit_group();
+  void abort_group();
+  bool in_group() const { return group_open_; }
+
   core::Result<std::uint64_t> watermark(std::string_view outlet);
   core::Result<std::vector<Gap>> gaps(std::string_view outlet, std::size_t limit);
   core::Result<std::vector<OutletSummary>> fleet();
@@ -131,6 +140,7 @@ class HqStore {
 
   Db db_;
   StoreOptions options_;
+  bool group_open_ = false;
 };
 
 }  // namespace postgate::hq

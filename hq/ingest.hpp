@@ -73,6 +73,8 @@ class Ingestor {
   core::Result<std::optional<Publication>> handle(std::string_view topic, std::string_view payload,
                                                   bool retained);
   const IngestCounters& counters() const { return counters_; }
+  // For the receiver's group commit (HqStore::begin_group).
+  HqStore& store() { return store_; }
 
  private:
   core::Result<std::optional<Publication>> on_records(const std::string& outlet,

@@ -1,5 +1,6 @@
 #include "hq/receiver.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -174,26 +175,56 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
       }
     }
 
+    // Group commit: what is already queued (up to kGroupMax messages) is
+    // stored in one transaction, so a backlog costs one fsync per group, not
+    // per batch; the acks go out only after that commit, one per outlet
+    // (a later ack of an outlet covers its earlier ones).
+    constexpr std::size_t kGroupMax = 64;
     core::Status result;
+    std::vector<Publication> acks;
     while (!stop.load()) {
       check_subscribed();
       auto m = queue.pop_for(std::chrono::milliseconds(50));
       if (!m) continue;
-      auto ack = ingestor.handle(m->topic, m->payload, m->retained);
-      if (!ack) {
-        // A database that cannot write is not a state to keep receiving in:
-        // every batch would be lost to us and resent by the edge anyway.
-        spdlog::critical("database failure, stopping: {} ({})", ack.error().message,
-                         ack.error().code);
-        result = std::unexpected(ack.error());
+      if (auto s = ingestor.store().begin_group(); !s) {
+        spdlog::critical("database failure, stopping: {} ({})", s.error().message, s.error().code);
+        result = s;
         break;
       }
-      if (*ack) {
+      acks.clear();
+      std::size_t handled = 0;
+      while (m) {
+        auto ack = ingestor.handle(m->topic, m->payload, m->retained);
+        if (!ack) {
+          result = std::unexpected(ack.error());
+          break;
+        }
+        if (*ack) {
+          auto same = std::find_if(acks.begin(), acks.end(),
+                                   [&](const Publication& p) { return p.topic == (*ack)->topic; });
+          if (same != acks.end())
+            *same = std::move(**ack);
+          else
+            acks.push_back(std::move(**ack));
+        }
+        if (++handled >= kGroupMax) break;
+        m = queue.pop_for(std::chrono::milliseconds(0));
+      }
+      if (result) result = ingestor.store().commit_group();
+      if (!result) {
+        // A database that cannot write is not a state to keep receiving in:
+        // every batch would be lost to us and resent by the edge anyway.
+        ingestor.store().abort_group();
+        spdlog::critical("database failure, stopping: {} ({})", result.error().message,
+                         result.error().code);
+        break;
+      }
+      for (const auto& a : acks) {
         try {
-          client.publish((*ack)->topic, (*ack)->payload.data(), (*ack)->payload.size(), 1, false);
+          client.publish(a.topic, a.payload.data(), a.payload.size(), 1, false);
         } catch (const mqtt::exception& e) {
           // The edge resends after its ack timeout; the next batch re-acks.
-          spdlog::warn("ack to {} not published: {}", (*ack)->topic, e.what());
+          spdlog::warn("ack to {} not published: {}", a.topic, e.what());
         }
       }
     }

@@ -56,6 +56,35 @@ TEST_F(HqStoreTest, InOrderBatchesAdvanceTheWatermark) {
   EXPECT_EQ(*store.watermark("sh-0001"), 9u);
 }
 
+TEST_F(HqStoreTest, GroupCommitStoresEveryBatchOnceCommitted) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store.begin_group().has_value());
+    EXPECT_FALSE(store.begin_group().has_value());  // no nesting of groups
+    auto a = store.store_batch("o", make_records(1, 4, random_), 0, test_time());
+    ASSERT_TRUE(a.has_value());
+    auto b = store.store_batch("o", make_records(5, 8, random_), 0, test_time(1));
+    ASSERT_TRUE(b.has_value());
+    EXPECT_EQ(b->watermark, 8u);  // seen inside the group
+    ASSERT_TRUE(store.commit_group().has_value());
+    EXPECT_FALSE(store.in_group());
+  }
+  auto again = open();
+  EXPECT_EQ(*again.watermark("o"), 8u);
+}
+
+TEST_F(HqStoreTest, AbortedGroupLeavesNothing) {
+  auto store = open();
+  ASSERT_TRUE(store.store_batch("o", make_records(1, 2, random_), 0, test_time()).has_value());
+  ASSERT_TRUE(store.begin_group().has_value());
+  ASSERT_TRUE(store.store_batch("o", make_records(3, 6, random_), 0, test_time(1)).has_value());
+  store.abort_group();
+  EXPECT_EQ(*store.watermark("o"), 2u);
+  // The store is usable after an abort, in and out of groups.
+  ASSERT_TRUE(store.store_batch("o", make_records(3, 3, random_), 0, test_time(2)).has_value());
+  EXPECT_EQ(*store.watermark("o"), 3u);
+}
+
 TEST_F(HqStoreTest, DuplicatesAreAbsorbed) {
   auto store = open();
   const auto rs = make_records(1, 3, random_);
