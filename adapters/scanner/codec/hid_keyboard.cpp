@@ -135,6 +135,39 @@ std::string_view to_string(KeyTerminator t) {
   return "unknown";
 }
 
+std::optional<std::vector<BootReport>> keyboard_reports(std::string_view text,
+                                                        KeyTerminator terminator) {
+  std::vector<BootReport> reports;
+  reports.reserve(2 * text.size() + 2);
+  const auto key = [&](std::uint8_t usage, bool shift) {
+    reports.push_back(BootReport{static_cast<std::uint8_t>(shift ? 0x02 : 0), 0, usage});
+    reports.push_back(BootReport{});
+  };
+  for (const char c : text) {
+    std::uint8_t found = 0;
+    bool shift = false;
+    // Main-block keys only (0x04..0x38): the keypad duplicates are not needed.
+    for (std::uint8_t u = 0x04; u <= 0x38 && !found; ++u) {
+      const KeyChars k = key_chars(u);
+      if (k.plain == c) {
+        found = u;
+      } else if (k.shifted == c) {
+        found = u;
+        shift = true;
+      }
+    }
+    if (!found) return std::nullopt;
+    key(found, shift);
+  }
+  switch (terminator) {
+    case KeyTerminator::enter:
+    case KeyTerminator::enter_or_tab: key(kEnter, false); break;
+    case KeyTerminator::tab: key(kTab, false); break;
+    case KeyTerminator::none: break;
+  }
+  return reports;
+}
+
 HidKeyboardDecoder::HidKeyboardDecoder(HidKeyboardSettings settings)
     : settings_(std::move(settings)) {}
 

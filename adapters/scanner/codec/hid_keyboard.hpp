@@ -48,6 +48,15 @@ struct HidKeyboardSettings {
 std::optional<KeyTerminator> key_terminator_from_string(std::string_view s);
 std::string_view to_string(KeyTerminator t);
 
+using BootReport = std::array<std::uint8_t, 8>;
+
+// The reports a US-layout keyboard wedge sends for `text` (printable ASCII):
+// a press and a release per character, then the terminator key (none: no
+// key). nullopt when a character cannot be typed. For tests, test peers and
+// benchmarks.
+std::optional<std::vector<BootReport>> keyboard_reports(std::string_view text,
+                                                        KeyTerminator terminator);
+
 class HidKeyboardDecoder {
  public:
   explicit HidKeyboardDecoder(HidKeyboardSettings settings = {});
