@@ -27,11 +27,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-struct OpenFailure {
-  DeviceState state;
-  std::string detail;
-};
-
 std::string errno_name(int e) {
   const char* name = ::strerrorname_np(e);
   return name ? name : "errno " + std::to_string(e);
@@ -44,6 +39,8 @@ std::string describe(const boost::system::error_code& ec) {
   }
   return ec.message();
 }
+
+}  // namespace
 
 OpenFailure classify_open_errno(int e, const std::string& path) {
   switch (e) {
@@ -66,6 +63,8 @@ OpenFailure classify_open_errno(int e, const std::string& path) {
       return {DeviceState::failed, errno_name(e) + " on " + path + ": " + std::strerror(e)};
   }
 }
+
+namespace {
 
 speed_t speed_of(unsigned baud) {
   switch (baud) {
@@ -322,13 +321,18 @@ class SerialLink::Impl : public std::enable_shared_from_this<Impl> {
   void close_port() {
     ++generation_;
     boost::system::error_code ignored;
+    // Exclusive mode lasts until the tty is released by every holder; give
+    // it up explicitly so a reopen (by us or a tool) is not refused.
+    if (port_.is_open()) (void)::ioctl(port_.native_handle(), TIOCNXCL);
     port_.close(ignored);
     writes_.clear();
     writing_ = false;
   }
 
   void set_state(DeviceState s, const std::string& detail) {
-    const bool changed = s != state_ || (s == DeviceState::failed && detail != detail_);
+    const bool changed =
+        !reported_ || s != state_ || (s == DeviceState::failed && detail != detail_);
+    reported_ = true;
     state_ = s;
     detail_ = detail;
     if (changed && !stopped_ && handlers_.state_changed) handlers_.state_changed(s, detail);
@@ -413,6 +417,7 @@ class SerialLink::Impl : public std::enable_shared_from_this<Impl> {
   std::deque<std::vector<std::uint8_t>> writes_;
   bool writing_ = false;
   bool started_ = false;
+  bool reported_ = false;  // the first state after start() is always reported
   bool stopped_ = false;
   std::uint64_t generation_ = 0;  // bumped on every close: late handlers of an old open are ignored
   std::uint64_t retry_seq_ = 0;   // bumped whenever a scheduled retry is superseded

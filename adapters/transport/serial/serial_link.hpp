@@ -34,6 +34,14 @@ struct LinkHandlers {
   std::function<void(std::span<const std::uint8_t>)> bytes;
 };
 
+// How a failed open(2) is reported: a missing node is absent, a node we
+// may not open is failed, with a detail that says what to fix.
+struct OpenFailure {
+  DeviceState state;
+  std::string detail;
+};
+OpenFailure classify_open_errno(int err, const std::string& path);
+
 class SerialLink {
  public:
   SerialLink(boost::asio::io_context& io, LinkSettings settings, LinkHandlers handlers);
