@@ -1,6 +1,7 @@
 #include "adapters/idcard/codec/card_text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -403,6 +404,29 @@ std::vector<std::uint8_t> encode_card_text(const ResidentCardFields& f) {
   put(block, resident::kIssueCount, f.issue_count);
   put(block, kTypeFlag, f.type_flag);
   return block;
+}
+
+ResidentCardFields resident_card_fields(const core::SyntheticPerson& person, core::Date today) {
+  using namespace std::chrono;
+  const auto yyyymmdd = [](core::Date d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d%02u%02u", static_cast<int>(d.year()),
+                  static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+    return std::string(buf);
+  };
+  // 29 February does not come back every year: issue on the 1st instead.
+  const core::Date from{today.year() - years{1}, today.month(), day{1}};
+  ResidentCardFields f;
+  f.name = person.name;
+  f.sex_code = person.sex == core::Sex::male ? "1" : "2";
+  f.ethnicity_code = "01";
+  f.birth_date = yyyymmdd(person.birth_date);
+  f.address = "测试省样例市示范路" + std::to_string(person.resident_id[14] - '0' + 1) + "号";
+  f.number = person.resident_id;
+  f.issuing_authority = "样例市公安局示范分局";
+  f.valid_from = yyyymmdd(from);
+  f.valid_to = yyyymmdd(core::Date{from.year() + years{20}, from.month(), from.day()});
+  return f;
 }
 
 std::vector<std::uint8_t> encode_card_text(const Foreign2017Fields& f) {

@@ -18,6 +18,7 @@
 
 #include "core/identity.hpp"
 #include "core/result.hpp"
+#include "core/synthetic.hpp"
 #include "core/time.hpp"
 
 namespace postgate::adapters::idcard {
@@ -121,6 +122,9 @@ struct Foreign2023Fields {
   std::string old_number_link;
 };
 std::vector<std::uint8_t> encode_card_text(const ResidentCardFields& f);
+// A valid resident card for a synthetic person (core::make_person): made-up
+// address and authority, valid from a year before `today` for 20 years.
+ResidentCardFields resident_card_fields(const core::SyntheticPerson& person, core::Date today);
 std::vector<std::uint8_t> encode_card_text(const Foreign2017Fields& f);
 std::vector<std::uint8_t> encode_card_text(const Foreign2023Fields& f);
 
