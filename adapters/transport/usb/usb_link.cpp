@@ -183,6 +183,13 @@ core::Status UsbLink::open_device(const FoundDevice& found) {
   if (r != 0) return std::unexpected(usb_error(r, "open", o->node));
   if (settings_.detach_kernel_driver) libusb_set_auto_detach_kernel_driver(o->handle, 1);
   r = libusb_claim_interface(o->handle, settings_.interface_number);
+  if (r != 0 && settings_.detach_kernel_driver &&
+      libusb_kernel_driver_active(o->handle, settings_.interface_number) == 0) {
+    // The detach step failed but no kernel driver holds the interface (some
+    // kernels and umockdev refuse the disconnect ioctl): claim it plainly.
+    libusb_set_auto_detach_kernel_driver(o->handle, 0);
+    r = libusb_claim_interface(o->handle, settings_.interface_number);
+  }
   if (r != 0) {
     libusb_close(o->handle);
     return std::unexpected(

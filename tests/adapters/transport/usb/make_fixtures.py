@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Regenerates the umockdev fixtures of the USB transport tests.
+
+Everything here is synthetic: descriptors written by hand, HID boot-keyboard
+reports typed from barcode strings, SAM frames built from DOMAIN.md section 2,
+and an identity whose number gets its GB 11643 check digit computed here.
+No real person, no real recording.
+
+    tests/adapters/transport/usb/make_fixtures.py [--check]
+
+writes tests/adapters/transport/usb/fixtures/*; with --check it only says
+whether the checked-in files are current (exit 1 if not).
+"""
+import pathlib
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = HERE / "fixtures"
+
+# ---------------------------------------------------------------- descriptors
+
+
+def le16(v):
+    return bytes([v & 0xFF, v >> 8])
+
+
+def device_descriptor(vid, pid, with_serial):
+    return bytes([18, 1]) + le16(0x0200) + bytes([0, 0, 0, 64]) + le16(vid) + le16(pid) + \
+        le16(0x0100) + bytes([1, 2, 3 if with_serial else 0, 1])
+
+
+def endpoint(addr, attr, maxp, interval):
+    return bytes([7, 5, addr, attr]) + le16(maxp) + bytes([interval])
+
+
+def configuration(interface_and_more):
+    total = 9 + len(interface_and_more)
+    return bytes([9, 2]) + le16(total) + bytes([1, 1, 0, 0x80, 50]) + interface_and_more
+
+
+def hid_keyboard_descriptors(vid, pid, with_serial):
+    itf = bytes([9, 4, 0, 0, 1, 3, 1, 1, 0])
+    hid = bytes([9, 0x21]) + le16(0x0110) + bytes([0, 1, 0x22]) + le16(63)
+    return device_descriptor(vid, pid, with_serial) + configuration(
+        itf + hid + endpoint(0x81, 0x03, 8, 10))
+
+
+def bulk_reader_descriptors(vid, pid, with_serial):
+    itf = bytes([9, 4, 0, 0, 2, 0xFF, 0, 0, 0])
+    return device_descriptor(vid, pid, with_serial) + configuration(
+        itf + endpoint(0x02, 0x02, 64, 0) + endpoint(0x81, 0x02, 64, 0))
+
+
+def umockdev_file(port, bus, dev, vid, pid, serial, descriptors, product):
+    lines = [
+        f"P: /devices/pci0000:00/0000:00:14.0/usb{bus}/{port}",
+        f"N: bus/usb/{bus:03d}/{dev:03d}={descriptors.hex().upper()}",
+        f"E: DEVNAME=/dev/bus/usb/{bus:03d}/{dev:03d}",
+        "E: DEVTYPE=usb_device",
+        "E: DRIVER=usb",
+        f"E: PRODUCT={vid:x}/{pid:x}/100",
+        f"E: BUSNUM={bus:03d}",
+        f"E: DEVNUM={dev:03d}",
+        "E: SUBSYSTEM=usb",
+        "A: bConfigurationValue=1",
+        "A: bNumConfigurations=1",
+        "A: bNumInterfaces= 1",
+        f"A: busnum={bus}",
+        f"A: devnum={dev}",
+        f"A: devpath={port.split('-', 1)[1]}",
+        f"A: idVendor={vid:04x}",
+        f"A: idProduct={pid:04x}",
+        "A: manufacturer=postgate test",
+        f"A: product={product}",
+        "A: speed=12",
+    ]
+    if serial:
+        lines.append(f"A: serial={serial}")
+    lines.append(f"H: descriptors={descriptors.hex().upper()}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- HID boot keyboard
+
+SHIFT = 0x02
+
+
+def key_for(ch):
+    if "a" <= ch <= "z":
+        return 0, 0x04 + ord(ch) - ord("a")
+    if "A" <= ch <= "Z":
+        return SHIFT, 0x04 + ord(ch) - ord("A")
+    if "1" <= ch <= "9":
+        return 0, 0x1E + ord(ch) - ord("1")
+    table = {"0": (0, 0x27), "\n": (0, 0x28), "\t": (0, 0x2B), "-": (0, 0x2D), ":": (SHIFT, 0x33),
+             " ": (0, 0x2C), ".": (0, 0x37), "/": (0, 0x38)}
+    return table[ch]
+
+
+def keyboard_reports(text):
+    out = []
+    for ch in text:
+        mod, code = key_for(ch)
+        out.append(bytes([mod, 0, code, 0, 0, 0, 0, 0]))
+        out.append(bytes(8))
+    return out
+
+
+def interrupt_ioctl(node, reports):
+    lines = [f"@DEV {node}"]
+    for r in reports:
+        lines.append(f"USBDEVFS_REAPURBNDELAY 0 1 129 0 0 8 {len(r)} 0 {r.hex().upper()}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- SAM frames (DOMAIN.md §2)
+
+PREAMBLE = bytes([0xAA, 0xAA, 0xAA, 0x96, 0x69])
+
+
+def xor(bs):
+    c = 0
+    for b in bs:
+        c ^= b
+    return c
+
+
+def sam_command(cmd, para, data=b""):
+    body = bytes([cmd, para]) + data
+    length = le16_be(len(body) + 1)
+    return PREAMBLE + length + body + bytes([xor(length + body)])
+
+
+def sam_reply(sw3, data=b"", sw1=0, sw2=0):
+    body = bytes([sw1, sw2, sw3]) + data
+    length = le16_be(len(body) + 1)
+    return PREAMBLE + length + body + bytes([xor(length + body)])
+
+
+def le16_be(v):
+    return bytes([v >> 8, v & 0xFF])
+
+
+def gb11643_check(first17):
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    s = sum(int(c) * w for c, w in zip(first17, weights))
+    return "10X98765432"[s % 11]
+
+
+def ucs2(text, size):
+    b = text.encode("utf-16-le")
+    assert len(b) <= size, text
+    return b + b"\x20\x00" * ((size - len(b)) // 2)
+
+
+# A synthetic resident: region 110105 is a real district code, but the
+# person, the sequence number and hence the whole number are made up.
+SYNTH_NUMBER17 = "11010519900307123"
+SYNTH_NUMBER = SYNTH_NUMBER17 + gb11643_check(SYNTH_NUMBER17)
+
+
+def card_text(number, valid_from="20200101", valid_to="20400101"):
+    t = (ucs2("测试员", 30) + ucs2("1", 2) + ucs2("01", 4) + ucs2(number[6:14], 16) +
+         ucs2("北京市朝阳区测试路1号", 70) + ucs2(number, 36) + ucs2("测试公安局", 30) +
+         ucs2(valid_from, 16) + ucs2(valid_to, 16) + ucs2("", 36))
+    assert len(t) == 256
+    return t
+
+
+def read_reply(text):
+    photo = bytes(1024)
+    data = le16_be(256) + le16_be(1024) + text + photo
+    return sam_reply(0x90, data)
+
+
+IN_SIZE = 4096  # size of every bulk IN transfer the idcard driver makes
+
+
+def bulk_ioctl(node, exchanges):
+    lines = [f"@DEV {node}"]
+    for out, reply in exchanges:
+        lines.append(f"USBDEVFS_REAPURBNDELAY 0 3 2 0 0 {len(out)} {len(out)} 0 {out.hex().upper()}")
+        lines.append(
+            f" USBDEVFS_REAPURBNDELAY 0 3 129 0 0 {IN_SIZE} {len(reply)} 0 {reply.hex().upper()}")
+    return "\n".join(lines) + "\n"
+
+
+FIND = sam_command(0x20, 0x01)
+SELECT = sam_command(0x20, 0x02)
+READ = sam_command(0x30, 0x01)
+assert FIND == bytes.fromhex("AAAAAA96690003200122"), FIND.hex()
+FIND_OK = sam_reply(0x9F, bytes(4))
+assert FIND_OK == bytes.fromhex("AAAAAA9669000800009F0000000097"), FIND_OK.hex()
+NO_CARD = sam_reply(0x80)
+SELECT_OK = sam_reply(0x90, bytes(8))
+
+# ---------------------------------------------------------------- the fixture set
+
+SCANNER_VID, SCANNER_PID = 0x05E0, 0x1200
+READER_VID, READER_PID = 0x0400, 0xC35A
+
+
+def fixtures():
+    f = {}
+    # Two identical scanners in ports 1-1 and 1-2, told apart by serial or port.
+    for name, port, dev, serial, text in [
+        ("scanner_a", "1-1", 2, "SCNA0001", "RA123456785GB\nPG:OK\n"),
+        ("scanner_b", "1-2", 3, "SCNB0002", "9876543210\n"),
+    ]:
+        desc = hid_keyboard_descriptors(SCANNER_VID, SCANNER_PID, True)
+        f[f"{name}.umockdev"] = umockdev_file(port, 1, dev, SCANNER_VID, SCANNER_PID, serial, desc,
+                                              "Test Scanner")
+        f[f"{name}.ioctl"] = interrupt_ioctl(f"/dev/bus/usb/001/{dev:03d}", keyboard_reports(text))
+    # A scanner whose reports are garbage (rollover error, impossible codes,
+    # short report) before a good scan.
+    garbage = [bytes([0, 0, 1, 1, 1, 1, 1, 1]), bytes([0, 0, 0xE8, 0, 0, 0, 0, 0]), bytes(8),
+               bytes([0, 0, 0x04])] + keyboard_reports("X1\n")
+    f["scanner_garbage.ioctl"] = "@DEV /dev/bus/usb/001/002\n" + "".join(
+        f"USBDEVFS_REAPURBNDELAY 0 1 129 0 0 8 {len(r)} 0 {r.hex().upper()}\n" for r in garbage)
+
+    # The ID-card reader (bulk OUT 0x02 / IN 0x81) in port 1-3.
+    desc = bulk_reader_descriptors(READER_VID, READER_PID, False)
+    f["idcard.umockdev"] = umockdev_file("1-3", 1, 4, READER_VID, READER_PID, None, desc,
+                                         "Test ID Reader")
+    text = card_text(SYNTH_NUMBER)
+    f["idcard.ioctl"] = bulk_ioctl("/dev/bus/usb/001/004", [
+        (FIND, NO_CARD),
+        (FIND, FIND_OK),
+        (SELECT, SELECT_OK),
+        (READ, read_reply(text)),
+    ])
+    # Garbage: a reply with a bad checksum, then a truncated read reply.
+    bad = bytearray(FIND_OK)
+    bad[-1] ^= 0xFF
+    truncated = read_reply(text)[:300]
+    f["idcard_garbage.ioctl"] = bulk_ioctl("/dev/bus/usb/001/004", [
+        (FIND, bytes(bad)),
+        (FIND, FIND_OK),
+        (SELECT, SELECT_OK),
+        (READ, truncated),
+    ])
+    f["idcard_expected.txt"] = (
+        "# what the idcard fixtures must decode to; the test adds the check digit\n"
+        f"number17={SYNTH_NUMBER17}\n")
+    return f
+
+
+def main():
+    check = "--check" in sys.argv[1:]
+    stale = []
+    OUT.mkdir(exist_ok=True)
+    for name, text in sorted(fixtures().items()):
+        path = OUT / name
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+    if check and stale:
+        print("stale fixtures: " + ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
