@@ -134,7 +134,9 @@ void SamSession::advance(SamSessionOutput& out, core::TimePoint now) {
           DeviceError{code, std::string(phase_ == Phase::await_find ? "find" : "select") +
                                 (partial ? ": reply cut short" : ": no reply")});
     }
-    if (!partial) set_responding(out, false);
+    // A card that does not answer a read is the card's problem, not the
+    // reader's: only silence to find and select says the reader is gone.
+    if (!partial && phase_ != Phase::await_read) set_responding(out, false);
     end_cycle(out, now);
   }
   if (phase_ == Phase::idle && now >= next_poll_) begin_cycle(out, now);
