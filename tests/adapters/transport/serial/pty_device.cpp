@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -106,6 +107,23 @@ void PtyDevice::write_slowly(std::vector<std::uint8_t> bytes, std::size_t chunk,
   }
   pending_.back().done = std::move(done);
   pump();
+}
+
+void PtyDevice::write_pieces(std::vector<std::vector<std::uint8_t>> pieces,
+                             std::chrono::milliseconds gap, std::function<void()> done) {
+  for (auto& p : pieces) pending_.push_back(Chunk{std::move(p), gap, {}});
+  if (pending_.empty()) {
+    if (done) done();
+    return;
+  }
+  pending_.back().done = std::move(done);
+  pump();
+}
+
+std::size_t PtyDevice::unread() const {
+  int n = 0;
+  if (slave_fd_ < 0 || ::ioctl(slave_fd_, FIONREAD, &n) != 0 || n < 0) return 0;
+  return static_cast<std::size_t>(n);
 }
 
 void PtyDevice::pump() {

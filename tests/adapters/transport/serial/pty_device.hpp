@@ -41,6 +41,11 @@ class PtyDevice {
   // queued before; `done` runs after the last chunk.
   void write_slowly(std::vector<std::uint8_t> bytes, std::size_t chunk,
                     std::chrono::milliseconds gap, std::function<void()> done = {});
+  // Writes each piece, `gap` apart (the first at once), after anything queued.
+  void write_pieces(std::vector<std::vector<std::uint8_t>> pieces, std::chrono::milliseconds gap,
+                    std::function<void()> done = {});
+  // Bytes written by this side and not yet read by the code under test.
+  std::size_t unread() const;
   // Nothing queued by write_slowly is left to write.
   bool idle() const { return pending_.empty(); }
 
