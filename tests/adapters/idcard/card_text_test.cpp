@@ -280,7 +280,7 @@ Foreign2017Fields foreign2017() {
   Foreign2017Fields f;
   f.english_name = "SAMPLE, TESTER JOHN";
   f.sex_code = "1";
-  f.number = "CAN110080010101";
+  f.number = "CAN000000000001";
   f.nationality = "CAN";
   f.chinese_name = "样本";
   f.valid_from = "20200101";
@@ -295,7 +295,7 @@ TEST(CardText, ForeignPermanentResident2017) {
   ASSERT_TRUE(card) << card.error().code << " " << card.error().field;
   EXPECT_EQ(card->kind, CardKind::foreign_permanent_2017);
   EXPECT_EQ(card->document.type, core::DocType::foreign_permanent_resident_id);
-  EXPECT_EQ(card->document.number, "CAN110080010101");
+  EXPECT_EQ(card->document.number, "CAN000000000001");
   EXPECT_EQ(card->document.name, "SAMPLE, TESTER JOHN");
   EXPECT_EQ(card->chinese_name, "样本");
   EXPECT_EQ(card->document.nationality, "CAN");
@@ -316,7 +316,7 @@ TEST(CardText, ForeignPermanentResident2017Errors) {
   f.nationality = "C1N";
   EXPECT_EQ(code(f), "bad_text");
   f = foreign2017();
-  f.number = "CAN11008001010";
+  f.number = "CAN00000000000";
   EXPECT_EQ(code(f), "bad_format");
   f = foreign2017();
   f.english_name = "";
