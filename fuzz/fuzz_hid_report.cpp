@@ -77,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(keyboard.on_report(report, now), ks.max_length);
     check(pos.on_report(report, now), ps.max_length);
   }
+  // Left alone, both decoders settle after one timer each.
   now += std::chrono::seconds{10};
   run_timers(keyboard, now, ks.max_length);
   run_timers(pos, now, ps.max_length);
