@@ -93,7 +93,7 @@ def key_for(ch):
     if "1" <= ch <= "9":
         return 0, 0x1E + ord(ch) - ord("1")
     table = {"0": (0, 0x27), "\n": (0, 0x28), "\t": (0, 0x2B), "-": (0, 0x2D), ":": (SHIFT, 0x33),
-             " ": (0, 0x2C), ".": (0, 0x37), "/": (0, 0x38)}
+             " ": (0, 0x2C), ".": (0, 0x37), "/": (0, 0x38), "<": (SHIFT, 0x36)}
     return table[ch]
 
 
@@ -194,6 +194,36 @@ assert FIND_OK == bytes.fromhex("AAAAAA9669000800009F0000000097"), FIND_OK.hex()
 NO_CARD = sam_reply(0x80)
 SELECT_OK = sam_reply(0x90, bytes(8))
 
+# ---------------------------------------------------------------- MRZ (ICAO 9303 TD3)
+
+
+def mrz_value(ch):
+    if ch.isdigit():
+        return int(ch)
+    if "A" <= ch <= "Z":
+        return ord(ch) - ord("A") + 10
+    return 0
+
+
+def mrz_check(field):
+    return str(sum(mrz_value(c) * w for c, w in zip(field, [7, 3, 1] * 20)) % 10)
+
+
+def td3(surname, given, number, nationality, birth, sex, expiry):
+    line1 = ("P<" + nationality + surname + "<<" + given).ljust(44, "<")
+    num = number.ljust(9, "<")
+    personal = "<" * 14
+    parts = (num + mrz_check(num) + nationality + birth + mrz_check(birth) + sex + expiry +
+             mrz_check(expiry) + personal + mrz_check(personal))
+    composite = parts[0:10] + parts[13:20] + parts[21:43]
+    line2 = parts + mrz_check(composite)
+    assert len(line1) == 44 and len(line2) == 44
+    return line1, line2
+
+
+# A made-up traveller and passport number.
+MRZ_LINES = td3("TESTER", "SAMPLE", "E01234567", "CHN", "900307", "M", "301231")
+
 # ---------------------------------------------------------------- the fixture set
 
 SCANNER_VID, SCANNER_PID = 0x05E0, 0x1200
@@ -212,11 +242,15 @@ def fixtures():
                                               "Test Scanner")
         f[f"{name}.ioctl"] = interrupt_ioctl(f"/dev/bus/usb/001/{dev:03d}", keyboard_reports(text))
     # A scanner whose reports are garbage (rollover error, impossible codes,
-    # short report) before a good scan.
+    # short report) in a run that Enter ends, then a good scan.
     garbage = [bytes([0, 0, 1, 1, 1, 1, 1, 1]), bytes([0, 0, 0xE8, 0, 0, 0, 0, 0]), bytes(8),
-               bytes([0, 0, 0x04])] + keyboard_reports("X1\n")
+               bytes([0, 0, 0x04])] + keyboard_reports("\nX1\n")
     f["scanner_garbage.ioctl"] = "@DEV /dev/bus/usb/001/002\n" + "".join(
         f"USBDEVFS_REAPURBNDELAY 0 1 129 0 0 8 {len(r)} 0 {r.hex().upper()}\n" for r in garbage)
+
+    # An MRZ reader typing a TD3 zone as a keyboard (the scanner_a device).
+    f["mrz.ioctl"] = interrupt_ioctl("/dev/bus/usb/001/002",
+                                     keyboard_reports(MRZ_LINES[0] + "\n" + MRZ_LINES[1] + "\n"))
 
     # The ID-card reader (bulk OUT 0x02 / IN 0x81) in port 1-3.
     desc = bulk_reader_descriptors(READER_VID, READER_PID, False)
@@ -229,19 +263,22 @@ def fixtures():
         (SELECT, SELECT_OK),
         (READ, read_reply(text)),
     ])
-    # Garbage: a reply with a bad checksum, then a truncated read reply.
+    # Garbage: a find reply with a bad checksum, then a read reply whose
+    # checksum is wrong (the session retries the read, then gives up).
     bad = bytearray(FIND_OK)
     bad[-1] ^= 0xFF
-    truncated = read_reply(text)[:300]
+    bad_read = bytearray(read_reply(text))
+    bad_read[-1] ^= 0xFF
     f["idcard_garbage.ioctl"] = bulk_ioctl("/dev/bus/usb/001/004", [
         (FIND, bytes(bad)),
         (FIND, FIND_OK),
         (SELECT, SELECT_OK),
-        (READ, truncated),
+        (READ, bytes(bad_read)),
     ])
     f["idcard_expected.txt"] = (
         "# what the idcard fixtures must decode to; the test adds the check digit\n"
-        f"number17={SYNTH_NUMBER17}\n")
+        f"number17={SYNTH_NUMBER17}\n"
+        f"mrz_number=E01234567\n")
     return f
 
 

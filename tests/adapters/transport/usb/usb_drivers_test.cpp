@@ -1,0 +1,267 @@
+// The USB drivers (HID scanner, HID MRZ reader, bulk ID-card reader) as the
+// daemon runs them, against umockdev devices: their DeviceSink output for
+// good and garbage input, and across unplug and re-plug.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "adapters/transport/usb/usb_context.hpp"
+#include "core/identity.hpp"
+#include "usb_testbed.hpp"
+
+#ifdef POSTGATE_HAVE_USB_SCANNER
+#include "adapters/scanner/usb_hid_scanner.hpp"
+#endif
+#ifdef POSTGATE_HAVE_USB_MRZ
+#include "adapters/mrz/usb_hid_mrz_reader.hpp"
+#endif
+#ifdef POSTGATE_HAVE_USB_IDCARD
+#include "adapters/idcard/usb_idcard_reader.hpp"
+#endif
+
+namespace postgate::adapters {
+namespace {
+
+using namespace std::chrono_literals;
+using test::run_until;
+using test::UsbTestbed;
+
+// A fixed calendar date that moves on with real time, so timers work and
+// validity checks do not depend on the day the test runs.
+class TestClock final : public core::Clock {
+ public:
+  core::TimePoint now() const override {
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start_);
+    return base_ + elapsed;
+  }
+
+ private:
+  core::TimePoint base_ = *core::parse_utc("2026-11-23T08:00:00.000Z");
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+struct SinkLog {
+  std::vector<core::WorkflowEvent> events;
+  std::vector<DeviceError> errors;
+  std::vector<std::pair<DeviceState, std::string>> states;
+  DeviceSink sink() {
+    return DeviceSink{[this](const core::WorkflowEvent& e) { events.push_back(e); },
+                      [this](DeviceState s, const std::string& d) { states.emplace_back(s, d); },
+                      [this](const DeviceError& e) { errors.push_back(e); }};
+  }
+  std::vector<std::string> scans() const {
+    std::vector<std::string> out;
+    for (auto& e : events)
+      if (auto* b = std::get_if<core::BarcodeScanned>(&e)) out.push_back(b->text);
+    return out;
+  }
+  std::vector<core::IdentityDocument> identities() const {
+    std::vector<core::IdentityDocument> out;
+    for (auto& e : events)
+      if (auto* r = std::get_if<core::IdentityRead>(&e)) out.push_back(r->document);
+    return out;
+  }
+  int failed_reads() const {
+    int n = 0;
+    for (auto& e : events) n += std::holds_alternative<core::IdentityReadFailed>(e) ? 1 : 0;
+    return n;
+  }
+  bool in_state(DeviceState s) const { return !states.empty() && states.back().first == s; }
+  std::string error_codes() const {
+    std::string s;
+    for (auto& e : errors) s += e.code + " ";
+    return s;
+  }
+};
+
+std::map<std::string, std::string> expected() {
+  std::map<std::string, std::string> m;
+  std::ifstream in(test::usb_fixture("idcard_expected.txt"));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    m[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return m;
+}
+
+// GB 11643 check character, so no complete number is written in the source.
+std::string with_check_digit(const std::string& first17) {
+  static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int s = 0;
+  for (int i = 0; i < 17; ++i) s += (first17[static_cast<std::size_t>(i)] - '0') * w[i];
+  return first17 + "10X98765432"[s % 11];
+}
+
+class UsbDrivers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!bed.mocked()) GTEST_SKIP() << "not under umockdev-wrapper";
+    usb::UsbContextSettings cs;
+    cs.rescan_interval = 200ms;
+    auto c = usb::UsbContext::create(io, cs);
+    ASSERT_TRUE(c) << c.error().message;
+    ctx = std::move(*c);
+  }
+  UsbTestbed bed;
+  boost::asio::io_context io;
+  std::unique_ptr<usb::UsbContext> ctx;
+  TestClock clock;
+  SinkLog log;
+};
+
+#ifdef POSTGATE_HAVE_USB_SCANNER
+scanner::UsbHidScannerSettings scanner_settings() {
+  scanner::UsbHidScannerSettings s;
+  s.link.match = usb::DeviceMatch{0x05e0, 0x1200, {}, {}};
+  s.keyboard.inter_key_timeout = 2000ms;  // replay is instant; keep runs whole
+  return s;
+}
+
+TEST_F(UsbDrivers, ScannerReportsBecomeBarcodes) {
+  bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  scanner::UsbHidScanner dev(io, *ctx, scanner_settings(), log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(log.in_state(DeviceState::attached));
+  ASSERT_TRUE(run_until(io, [&] { return log.scans().size() >= 2; }));
+  // The replay starts over when it ends: the first two are the recording.
+  EXPECT_EQ(log.scans()[0], "RA123456785GB");
+  EXPECT_EQ(log.scans()[1], "PG:OK");
+  EXPECT_TRUE(log.errors.empty()) << log.error_codes();
+  dev.stop();
+  auto n = log.events.size();
+  io.run_for(50ms);
+  EXPECT_EQ(log.events.size(), n) << "sink called after stop()";
+}
+
+TEST_F(UsbDrivers, ScannerGarbageGivesErrorsThenScans) {
+  bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_garbage");
+  scanner::UsbHidScanner dev(io, *ctx, scanner_settings(), log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return !log.scans().empty(); }))
+      << "errors: " << log.error_codes() << " state: " << log.states.back().second;
+  EXPECT_FALSE(log.errors.empty());
+  EXPECT_EQ(log.scans()[0], "X1");
+  dev.stop();
+}
+
+TEST_F(UsbDrivers, ScannerUnplugAndReplug) {
+  auto sys = bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  scanner::UsbHidScanner dev(io, *ctx, scanner_settings(), log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return !log.scans().empty(); }));
+  bed.unplug(sys);
+  ASSERT_TRUE(run_until(io, [&] { return log.in_state(DeviceState::absent); }));
+  EXPECT_EQ(log.states.back().second, "unplugged");
+  EXPECT_EQ(dev.state(), DeviceState::absent);
+  auto scans = log.scans().size();
+  sys = bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  bed.uevent(sys, "add");
+  ASSERT_TRUE(run_until(io, [&] { return log.in_state(DeviceState::attached); }));
+  ASSERT_TRUE(run_until(io, [&] { return log.scans().size() > scans; }));
+  // After re-plug a scan starts clean: no half run from before the unplug.
+  EXPECT_EQ(log.scans()[scans], "RA123456785GB");
+  dev.stop();
+}
+
+TEST_F(UsbDrivers, TwoScannersByPort) {
+  bed.add("scanner_a");
+  bed.add("scanner_b");
+  bed.load_ioctl("/dev/bus/usb/001/003", "scanner_b");
+  auto s = scanner_settings();
+  s.link.match.port_path = "1-2";
+  scanner::UsbHidScanner dev(io, *ctx, s, log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return !log.scans().empty(); }));
+  EXPECT_EQ(log.scans()[0], "9876543210");
+  dev.stop();
+}
+#endif
+
+#ifdef POSTGATE_HAVE_USB_MRZ
+TEST_F(UsbDrivers, MrzReaderZoneBecomesIdentity) {
+  bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "mrz");
+  mrz::UsbHidMrzReaderSettings s;
+  s.link.match = usb::DeviceMatch{0x05e0, 0x1200, {}, {}};
+  s.reader.keyboard.inter_key_timeout = 2000ms;
+  mrz::UsbHidMrzReader dev(io, *ctx, s, log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return !log.events.empty(); }));
+  auto ids = log.identities();
+  ASSERT_EQ(ids.size(), 1u) << log.error_codes();
+  EXPECT_EQ(ids[0].number, expected()["mrz_number"]);
+  dev.stop();
+}
+#endif
+
+#ifdef POSTGATE_HAVE_USB_IDCARD
+idcard::UsbIdCardReaderSettings reader_settings() {
+  idcard::UsbIdCardReaderSettings s;
+  s.link.match = usb::DeviceMatch{0x0400, 0xc35a, {}, {}};
+  s.session.poll_interval = 20ms;
+  return s;
+}
+
+TEST_F(UsbDrivers, IdCardReadGivesMaskedIdentity) {
+  bed.add("idcard");
+  bed.load_ioctl("/dev/bus/usb/001/004", "idcard");
+  idcard::UsbIdCardReader dev(io, *ctx, reader_settings(), log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(log.in_state(DeviceState::attached));
+  ASSERT_TRUE(run_until(io, [&] { return !log.events.empty(); })) << log.error_codes();
+  auto ids = log.identities();
+  ASSERT_EQ(ids.size(), 1u) << log.error_codes();
+  const std::string number = with_check_digit(expected()["number17"]);
+  // Compared masked, so a failure never prints a whole number.
+  EXPECT_EQ(core::mask_number(ids[0].type, ids[0].number), core::mask_number(ids[0].type, number));
+  EXPECT_EQ(ids[0].number == number, true);
+  // The card stays on the reader: polling goes on, no second event.
+  io.run_for(200ms);
+  EXPECT_EQ(log.identities().size(), 1u);
+  EXPECT_TRUE(log.in_state(DeviceState::attached));
+  dev.stop();
+}
+
+TEST_F(UsbDrivers, IdCardGarbageGivesErrorsNotIdentity) {
+  bed.add("idcard");
+  bed.load_ioctl("/dev/bus/usb/001/004", "idcard_garbage");
+  idcard::UsbIdCardReader dev(io, *ctx, reader_settings(), log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return log.failed_reads() > 0; }))
+      << "errors: " << log.error_codes();
+  EXPECT_TRUE(log.identities().empty());
+  EXPECT_FALSE(log.errors.empty());
+  dev.stop();
+}
+
+TEST_F(UsbDrivers, IdCardUnplugAndReplugReadsAgain) {
+  auto sys = bed.add("idcard");
+  bed.load_ioctl("/dev/bus/usb/001/004", "idcard");
+  idcard::UsbIdCardReader dev(io, *ctx, reader_settings(), log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return log.identities().size() == 1; }));
+  bed.unplug(sys);
+  ASSERT_TRUE(run_until(io, [&] { return log.in_state(DeviceState::absent); }));
+  EXPECT_EQ(log.states.back().second, "unplugged");
+  sys = bed.add("idcard");
+  bed.load_ioctl("/dev/bus/usb/001/004", "idcard");
+  bed.uevent(sys, "add");
+  ASSERT_TRUE(run_until(io, [&] { return log.identities().size() == 2; }))
+      << "errors: " << log.error_codes();
+  dev.stop();
+}
+#endif
+
+}  // namespace
+}  // namespace postgate::adapters
