@@ -20,6 +20,9 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// How often HQ's acks are written to the store (one synced commit each).
+constexpr auto kAckPersistEvery = std::chrono::milliseconds(100);
+
 // Paho carries one void* per action; it holds our id for the action.
 void* to_ctx(std::uint64_t id) {
   return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
@@ -166,6 +169,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
         ack_timer(io),
         telemetry_timer(io),
         stop_timer(io),
+        persist_timer(io),
         record_bucket(cfg.drain_records_per_s, SteadyClock::now()),
         byte_bucket(cfg.drain_bytes_per_s, SteadyClock::now()) {}
 
@@ -246,6 +250,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     }
     if (auto st0 = records.outbox_state()) {
       delivered_upto = st0->delivered_upto;
+      persisted_upto = delivered_upto;
       last_seq_at_start = st0->last_seq;
     } else {
       spdlog::warn("uplink: outbox state unavailable at start: {}", st0.error().message);
@@ -459,6 +464,9 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   }
 
   void finish_stop() {
+    persist_timer.cancel();
+    persist_armed = false;
+    persist_acks();
     if (state != LinkState::stopped) {
       if (state != LinkState::idle) spdlog::info("uplink: stopped");
       state = LinkState::stopped;
@@ -652,32 +660,35 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       }
       return;
     }
-    // Applied after the handlers already queued, so a burst of acks costs
-    // one store commit (mark_delivered waits for the writer's fsync).
-    if (*n <= ack_target) return;
-    ack_target = *n;
-    if (!ack_apply_posted) {
-      ack_apply_posted = true;
-      post([](Impl& s) { s.apply_ack(); });
+    // HQ holds everything up to n: the window moves at once. Writing that
+    // down (mark_delivered waits for the store writer's fsync) is coalesced
+    // to one commit per kAckPersistEvery: losing it to a crash only means
+    // records HQ already has are sent again, and HQ absorbs duplicates.
+    const std::uint64_t upto = *n;
+    delivered_upto = upto;
+    st.last_ack_at = clock.now();
+    while (!window.empty() && window.front().last <= upto) window.pop_front();
+    if (!window.empty() && window.front().first <= upto) window.front().first = upto + 1;
+    sent_upto = std::max(sent_upto, delivered_upto);
+    if (!persist_armed) {
+      persist_armed = true;
+      arm(persist_timer, kAckPersistEvery, [](Impl& s) {
+        s.persist_armed = false;
+        s.persist_acks();
+      });
     }
+    pump();
   }
 
-  void apply_ack() {
-    ack_apply_posted = false;
-    const std::uint64_t n = ack_target;
-    if (n <= delivered_upto) return;
+  void persist_acks() {
+    const std::uint64_t n = delivered_upto;
+    if (n <= persisted_upto) return;
     if (auto s = records.mark_delivered(n); !s) {
-      ack_target = delivered_upto;  // the next ack tries again
       st.last_error = "mark_delivered: " + s.error().message;
       spdlog::error("uplink: marking records up to {} delivered failed: {}", n, s.error().message);
-      return;
+      return;  // tried again at the next ack or at stop
     }
-    delivered_upto = n;
-    st.last_ack_at = clock.now();
-    while (!window.empty() && window.front().last <= n) window.pop_front();
-    if (!window.empty() && window.front().first <= n) window.front().first = n + 1;
-    sent_upto = std::max(sent_upto, delivered_upto);
-    pump();
+    persisted_upto = n;
   }
 
   void arm_ack_check() {
@@ -779,7 +790,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   std::unique_ptr<mqtt::async_client> cli;
 
   asio::steady_timer reconnect_timer, linger_timer, pace_timer, retry_timer, ack_timer,
-      telemetry_timer, stop_timer;
+      telemetry_timer, stop_timer, persist_timer;
   bool linger_armed = false, pace_armed = false, retry_armed = false;
 
   LinkState state = LinkState::idle;
@@ -793,8 +804,8 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   std::uint64_t max_sent = 0;  // highest seq ever published by this process
   std::uint64_t delivered_upto = 0;
   std::uint64_t last_seq_at_start = 0;
-  std::uint64_t ack_target = 0;  // highest valid ack received, applied by apply_ack
-  bool ack_apply_posted = false;
+  std::uint64_t persisted_upto = 0;  // delivered_upto as last written to the store
+  bool persist_armed = false;
 
   std::unordered_map<std::uint64_t, Pending> pending;  // handed to Paho, not completed
   std::size_t paho_batches = 0;
