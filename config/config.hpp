@@ -99,9 +99,9 @@ struct UplinkConfig {
   bool persistent_session = true;
   std::uint32_t session_expiry_s = 604800;
   std::uint32_t batch_max_records = 200;
-  std::uint32_t batch_max_bytes = 262144;
+  std::uint32_t batch_max_bytes = 131072;
   std::uint32_t linger_ms = 50;
-  std::uint32_t max_inflight_batches = 8;
+  std::uint32_t max_inflight_batches = 16;
   std::uint32_t ack_timeout_s = 30;
   std::uint32_t reconnect_min_s = 1;
   std::uint32_t reconnect_max_s = 60;

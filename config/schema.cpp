@@ -532,7 +532,7 @@ struct Schema {
                 bind(Key{.name = "batch_max_bytes",
                          .type = Type::uint,
                          .description = "About the most bytes of records in one batch.",
-                         .default_yaml = "262144",
+                         .default_yaml = "131072",
                          .umin = 1024,
                          .umax = 64 * kMiB},
                      &UplinkConfig::batch_max_bytes),
@@ -548,7 +548,7 @@ struct Schema {
                          .type = Type::uint,
                          .description = "Most batches published and not yet acknowledged by "
                                         "HQ.",
-                         .default_yaml = "8",
+                         .default_yaml = "16",
                          .umin = 1,
                          .umax = 1024},
                      &UplinkConfig::max_inflight_batches),

@@ -36,9 +36,9 @@ struct UplinkConfig {
   std::chrono::seconds session_expiry{7 * 24 * 3600};  // MQTT 5 only
 
   std::size_t batch_max_records = 200;
-  std::size_t batch_max_bytes = 256 * 1024;
+  std::size_t batch_max_bytes = 128 * 1024;
   Millis linger{50};
-  std::size_t max_inflight_batches = 8;
+  std::size_t max_inflight_batches = 16;
   Millis ack_timeout{30'000};
 
   Millis reconnect_min{1'000};

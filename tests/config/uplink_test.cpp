@@ -42,9 +42,9 @@ TEST(Uplink, DefaultsMatchTheStructAndTheUplinkAuthorsFigures) {
   EXPECT_TRUE(u.persistent_session);
   EXPECT_EQ(u.session_expiry_s, 604800u);
   EXPECT_EQ(u.batch_max_records, 200u);
-  EXPECT_EQ(u.batch_max_bytes, 262144u);
+  EXPECT_EQ(u.batch_max_bytes, 131072u);
   EXPECT_EQ(u.linger_ms, 50u);
-  EXPECT_EQ(u.max_inflight_batches, 8u);
+  EXPECT_EQ(u.max_inflight_batches, 16u);
   EXPECT_EQ(u.ack_timeout_s, 30u);
   EXPECT_EQ(u.reconnect_min_s, 1u);
   EXPECT_EQ(u.reconnect_max_s, 60u);

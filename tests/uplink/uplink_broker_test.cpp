@@ -197,13 +197,14 @@ TEST_F(UplinkBroker, MemoryIsBoundedByTheWindowWhateverTheBacklog) {
   MemoryOutbox outbox;
   outbox.append(20000);
   auto cfg = test_config(broker_->uri());
+  const std::size_t window = cfg.max_inflight_batches;
   Edge edge(cfg, outbox);
   ASSERT_TRUE(edge.start());
-  ASSERT_TRUE(wait_until([&] { return hq->distinct("sh-0001") == 8 * 200; }, 5s))
+  ASSERT_TRUE(wait_until([&] { return hq->distinct("sh-0001") == window * 200; }, 5s))
       << hq->distinct("sh-0001");
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(hq->distinct("sh-0001"), 8u * 200);  // the window, not the backlog
-  EXPECT_EQ(edge.status().inflight_batches, 8u);
+  EXPECT_EQ(hq->distinct("sh-0001"), window * 200);  // the window, not the backlog
+  EXPECT_EQ(edge.status().inflight_batches, window);
   EXPECT_LE(outbox.largest_read(), 200u);
   EXPECT_TRUE(edge.stop());
 }
