@@ -63,7 +63,7 @@ core::Status UsbContext::init() {
   }
   libusb_set_pollfd_notifiers(ctx_, &UsbContext::pollfd_added, &UsbContext::pollfd_removed, this);
 
-  if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
+  if (!settings_.force_rescan && libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
     r = libusb_hotplug_register_callback(
         ctx_,
         static_cast<libusb_hotplug_event>(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
@@ -73,7 +73,7 @@ core::Status UsbContext::init() {
     hotplug_registered_ = r == LIBUSB_SUCCESS;
   }
   native_hotplug_ = hotplug_registered_;
-  if (!native_hotplug_ || settings_.force_rescan) start_rescan();
+  if (!native_hotplug_) start_rescan();
   update_timeout_timer();
   return {};
 }

@@ -39,8 +39,8 @@ namespace postgate::adapters::usb {
 struct UsbContextSettings {
   // Period of the rescan that stands in for hot-plug when libusb has none.
   std::chrono::milliseconds rescan_interval{2000};
-  // Use the rescan even when libusb has native hot-plug (for platforms whose
-  // hot-plug source is unreliable).
+  // Use the rescan instead of libusb's native hot-plug (for platforms whose
+  // hot-plug source is unreliable, and to test the fallback).
   bool force_rescan = false;
   // libusb log level (0 none .. 4 debug); libusb prints to stderr.
   int libusb_log_level = 0;

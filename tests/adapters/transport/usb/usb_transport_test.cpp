@@ -290,6 +290,32 @@ TEST_F(UsbTransport, UnplugAndReplug) {
   link.stop();
 }
 
+// The fallback for platforms without hot-plug: a low-rate rescan of the
+// device list notices the removal and the return.
+TEST_F(UsbTransport, RescanFallbackSeesUnplugAndReplug) {
+  auto syspath = bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  UsbContextSettings cs;
+  cs.force_rescan = true;
+  cs.rescan_interval = 100ms;
+  auto ctx = make_context(cs);
+  EXPECT_EQ(ctx->hotplug_mode(), "rescan");
+  Recorder rec;
+  UsbLink link(*ctx, scanner_settings(), rec.handlers());
+  link.start();
+  ASSERT_TRUE(rec.attached());
+  bed.unplug(syspath);
+  ASSERT_TRUE(run_until(
+      io, [&] { return !rec.states.empty() && rec.states.back().first == DeviceState::absent; }));
+  EXPECT_EQ(rec.states.back().second, "unplugged");
+  syspath = bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  bed.uevent(syspath, "add");
+  ASSERT_TRUE(run_until(io, [&] { return rec.attached(); }));
+  EXPECT_GE(ctx->bus_changes(), 1u);  // the arrival can only have come from the rescan
+  link.stop();
+}
+
 TEST_F(UsbTransport, IdleContextDoesNotSpin) {
   auto ctx = make_context();
   auto rounds = ctx->event_rounds();
