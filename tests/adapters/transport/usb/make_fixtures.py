@@ -185,6 +185,29 @@ def bulk_ioctl(node, exchanges):
     return "\n".join(lines) + "\n"
 
 
+def split_reader_descriptors(vid, pid):
+    itf = bytes([9, 4, 0, 0, 4, 0xFF, 0, 0, 0])
+    return device_descriptor(vid, pid, False) + configuration(
+        itf + endpoint(0x02, 0x02, 64, 0) + endpoint(0x06, 0x02, 64, 0) +
+        endpoint(0x81, 0x02, 64, 0) + endpoint(0x85, 0x02, 64, 0))
+
+
+def bulk_ioctl_split(node, exchanges):
+    """SAM_V style: frame head (preamble + length, 7 bytes) on OUT 0x02 / IN
+    0x81, the rest on OUT 0x06 / IN 0x85. The driver reads the head with a
+    4096-byte transfer and the body with the body length rounded up to 64."""
+    lines = [f"@DEV {node}"]
+    for out, reply in exchanges:
+        head, body = out[:7], out[7:]
+        lines.append(f"USBDEVFS_REAPURBNDELAY 0 3 2 0 0 7 7 0 {head.hex().upper()}")
+        lines.append(f"USBDEVFS_REAPURBNDELAY 0 3 6 0 0 {len(body)} {len(body)} 0 {body.hex().upper()}")
+        rhead, rbody = reply[:7], reply[7:]
+        lines.append(f" USBDEVFS_REAPURBNDELAY 0 3 129 0 0 {IN_SIZE} 7 0 {rhead.hex().upper()}")
+        size = max(64, (len(rbody) + 63) // 64 * 64)
+        lines.append(f"  USBDEVFS_REAPURBNDELAY 0 3 133 0 0 {size} {len(rbody)} 0 {rbody.hex().upper()}")
+    return "\n".join(lines) + "\n"
+
+
 FIND = sam_command(0x20, 0x01)
 SELECT = sam_command(0x20, 0x02)
 READ = sam_command(0x30, 0x01)
@@ -258,6 +281,16 @@ def fixtures():
                                          "Test ID Reader")
     text = card_text(SYNTH_NUMBER)
     f["idcard.ioctl"] = bulk_ioctl("/dev/bus/usb/001/004", [
+        (FIND, NO_CARD),
+        (FIND, FIND_OK),
+        (SELECT, SELECT_OK),
+        (READ, read_reply(text)),
+    ])
+    # A SAM_V reader with split endpoints in port 1-4, same exchanges.
+    desc = split_reader_descriptors(READER_VID, READER_PID)
+    f["idcard_split.umockdev"] = umockdev_file("1-4", 1, 5, READER_VID, READER_PID, None, desc,
+                                               "Test SAM_V Reader")
+    f["idcard_split.ioctl"] = bulk_ioctl_split("/dev/bus/usb/001/005", [
         (FIND, NO_CARD),
         (FIND, FIND_OK),
         (SELECT, SELECT_OK),

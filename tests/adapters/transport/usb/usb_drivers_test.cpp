@@ -233,6 +233,23 @@ TEST_F(UsbDrivers, IdCardReadGivesMaskedIdentity) {
   dev.stop();
 }
 
+TEST_F(UsbDrivers, IdCardSplitEndpointsReader) {
+  bed.add("idcard_split");
+  bed.load_ioctl("/dev/bus/usb/001/005", "idcard_split");
+  auto s = reader_settings();
+  s.out_body_endpoint = 0x06;
+  s.in_body_endpoint = 0x85;
+  idcard::UsbIdCardReader dev(io, *ctx, s, log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(log.in_state(DeviceState::attached));
+  ASSERT_TRUE(run_until(io, [&] { return !log.events.empty(); })) << log.error_codes();
+  auto ids = log.identities();
+  ASSERT_EQ(ids.size(), 1u) << log.error_codes();
+  EXPECT_EQ(ids[0].number == with_check_digit(expected()["number17"]), true);
+  EXPECT_TRUE(log.errors.empty()) << log.error_codes();
+  dev.stop();
+}
+
 TEST_F(UsbDrivers, IdCardGarbageGivesErrorsNotIdentity) {
   bed.add("idcard");
   bed.load_ioctl("/dev/bus/usb/001/004", "idcard_garbage");

@@ -63,6 +63,7 @@ class UsbTestbed {
     if (name == "scanner_a") return "1-1";
     if (name == "scanner_b") return "1-2";
     if (name == "idcard") return "1-3";
+    if (name == "idcard_split") return "1-4";
     return "?";
   }
   UMockdevTestbed* tb_;
