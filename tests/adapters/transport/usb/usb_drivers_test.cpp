@@ -174,6 +174,43 @@ TEST_F(UsbDrivers, ScannerUnplugAndReplug) {
   dev.stop();
 }
 
+// A sink that stops the driver from inside its own callback: the driver
+// must return without touching freed state (ASan build) and call nothing more.
+TEST_F(UsbDrivers, ScannerStoppedFromInsideTheSink) {
+  bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  std::unique_ptr<scanner::UsbHidScanner> dev;
+  int inputs = 0;
+  DeviceSink sink = log.sink();
+  sink.input = [&](const core::WorkflowEvent&) {
+    ++inputs;
+    dev->stop();
+  };
+  dev = std::make_unique<scanner::UsbHidScanner>(io, *ctx, scanner_settings(), sink, clock);
+  dev->start();
+  ASSERT_TRUE(run_until(io, [&] { return inputs > 0; }));
+  io.run_for(50ms);
+  EXPECT_EQ(inputs, 1);
+  dev.reset();
+  io.run_for(20ms);
+}
+
+// Shutdown at any moment: drivers destroyed after a varying share of their
+// first exchanges, with transfers in flight or completions queued.
+TEST_F(UsbDrivers, StopAtAnyMoment) {
+  bed.add("scanner_a");
+  bed.load_ioctl("/dev/bus/usb/001/002", "scanner_a");
+  for (int i = 0; i < 12; ++i) {
+    auto dev =
+        std::make_unique<scanner::UsbHidScanner>(io, *ctx, scanner_settings(), log.sink(), clock);
+    dev->start();
+    for (int k = 0; k < i; ++k) io.poll_one();
+    dev.reset();
+  }
+  io.run_for(20ms);
+  SUCCEED();
+}
+
 TEST_F(UsbDrivers, TwoScannersByPort) {
   bed.add("scanner_a");
   bed.add("scanner_b");
@@ -248,6 +285,20 @@ TEST_F(UsbDrivers, IdCardSplitEndpointsReader) {
   EXPECT_EQ(ids[0].number == with_check_digit(expected()["number17"]), true);
   EXPECT_TRUE(log.errors.empty()) << log.error_codes();
   dev.stop();
+}
+
+TEST_F(UsbDrivers, IdCardStopAtAnyMoment) {
+  bed.add("idcard");
+  bed.load_ioctl("/dev/bus/usb/001/004", "idcard");
+  for (int i = 0; i < 16; ++i) {
+    auto dev =
+        std::make_unique<idcard::UsbIdCardReader>(io, *ctx, reader_settings(), log.sink(), clock);
+    dev->start();
+    for (int k = 0; k < i * 3; ++k) io.poll_one();
+    dev.reset();
+  }
+  io.run_for(20ms);
+  EXPECT_TRUE(log.identities().size() <= 16u);
 }
 
 TEST_F(UsbDrivers, IdCardGarbageGivesErrorsNotIdentity) {
