@@ -55,11 +55,44 @@ struct DemoAdapterConfig {
   double refuse_ratio = 0.0;  // share of parcels refused at inspection
 };
 
+// The keys of the device kinds (idcard_reader, barcode_scanner, mrz_reader):
+// one struct, each kind's table exposes the keys that apply to it. Values
+// are checked here (config/semantic.cpp) so `--check-config` catches them;
+// the daemon maps them onto the drivers' settings.
+struct DeviceAdapterConfig {
+  std::string transport;  // "usb" | "serial"
+  // usb
+  std::string usb;         // "VVVV:PPPP", hexadecimal
+  std::string usb_serial;  // "": any serial number
+  std::string usb_port;    // "": any port; else "1-1.2" (bus-port path)
+  std::uint32_t usb_interface = 0;
+  // serial
+  std::filesystem::path path;
+  std::uint32_t baud = 0;  // 0: the kind's usual rate
+  std::string framing = "8N1";
+  std::string flow_control = "none";
+  // idcard_reader
+  std::uint32_t out_endpoint = 0x02;
+  std::uint32_t in_endpoint = 0x81;     // also the interrupt IN endpoint of HID devices
+  std::uint32_t out_body_endpoint = 0;  // 0: none (SAM_V split endpoints otherwise)
+  std::uint32_t in_body_endpoint = 0;
+  std::uint32_t poll_interval_ms = 300;
+  std::string read_command = "text_photo";
+  // barcode_scanner, mrz_reader
+  std::string protocol = "keyboard";  // usb: "keyboard" | "pos"
+  std::string terminator = "enter";   // usb keyboard: enter | tab | enter_or_tab | none
+  std::string line_end = "any";       // serial: any | cr | lf | crlf | tab | none
+  std::uint32_t inter_key_timeout_ms = 100;
+  std::uint32_t max_length = 512;
+  std::uint32_t line_timeout_ms = 1000;  // mrz_reader: next line of a zone
+};
+
 struct AdapterConfig {
-  std::string kind;     // "demo" (more kinds come with the device adapters)
+  std::string kind;     // "demo", "idcard_reader", "barcode_scanner", "mrz_reader"
   std::string name;     // unique; default "<kind><index>", index as in adapters[index]
   std::string counter;  // must be a configured counter id
   DemoAdapterConfig demo;
+  DeviceAdapterConfig device;
 };
 
 struct WaybillConfig {

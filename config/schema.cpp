@@ -95,9 +95,122 @@ Key nest_list(Key k, const Table& table, std::vector<E> S::*m) {
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
+void* device_child(void* o) {
+  return &static_cast<AdapterConfig*>(o)->device;
+}
+
+// How every device kind is reached: USB or a serial line.
+std::vector<Key> device_transport_keys() {
+  return {
+      bind(Key{.name = "transport",
+               .type = Type::enumeration,
+               .description = "`usb` (libusb) or `serial` (a tty).",
+               .required = true,
+               .values = {"usb", "serial"}},
+           &DeviceAdapterConfig::transport),
+      bind(Key{.name = "usb",
+               .description = "usb: vendor and product id, `VVVV:PPPP` in hexadecimal (see "
+                              "`lsusb`); required with `transport: usb`.",
+               .default_yaml = "\"\""},
+           &DeviceAdapterConfig::usb),
+      bind(Key{.name = "usb_serial",
+               .description = "usb: only the device with this serial number (tells two "
+                              "identical devices apart); empty: any.",
+               .default_yaml = "\"\""},
+           &DeviceAdapterConfig::usb_serial),
+      bind(Key{.name = "usb_port",
+               .description = "usb: only the device on this port path, e.g. `1-1.2` (bus 1, "
+                              "port 1, hub port 2); empty: any.",
+               .default_yaml = "\"\""},
+           &DeviceAdapterConfig::usb_port),
+      bind(Key{.name = "usb_interface",
+               .type = Type::uint,
+               .description = "usb: interface number to claim.",
+               .default_yaml = "0",
+               .umax = 255},
+           &DeviceAdapterConfig::usb_interface),
+      bind(Key{.name = "path",
+               .type = Type::path,
+               .description = "serial: the tty, preferably a stable `/dev/serial/by-id/...` "
+                              "link; required with `transport: serial`.",
+               .default_doc = "none"},
+           &DeviceAdapterConfig::path),
+      bind(Key{.name = "baud",
+               .type = Type::uint,
+               .description = "serial: line speed, a standard rate (9600, 19200, 38400, "
+                              "57600, 115200, ...); 0: the kind's usual one (ID-card readers "
+                              "115200, scanners and MRZ readers 9600).",
+               .default_yaml = "0",
+               .umax = 4000000},
+           &DeviceAdapterConfig::baud),
+      bind(Key{.name = "framing",
+               .description = "serial: data bits, parity (N, E, O) and stop bits, e.g. `8N1`, "
+                              "`7E1`.",
+               .default_yaml = "8N1"},
+           &DeviceAdapterConfig::framing),
+      bind(Key{.name = "flow_control",
+               .type = Type::enumeration,
+               .description = "serial: `none`, `software` (XON/XOFF) or `hardware` (RTS/CTS).",
+               .default_yaml = "none",
+               .values = {"none", "software", "hardware"}},
+           &DeviceAdapterConfig::flow_control),
+  };
+}
+
+// Keys of devices that send text: barcode scanners and MRZ readers.
+std::vector<Key> scanner_keys() {
+  return {
+      bind(Key{.name = "protocol",
+               .type = Type::enumeration,
+               .description = "usb: `keyboard` (HID boot keyboard reports, the usual "
+                              "keyboard-wedge mode) or `pos` (HID POS scanned-data reports).",
+               .default_yaml = "keyboard",
+               .values = {"keyboard", "pos"}},
+           &DeviceAdapterConfig::protocol),
+      bind(Key{.name = "in_endpoint",
+               .type = Type::uint,
+               .description = "usb: interrupt IN endpoint the reports arrive on.",
+               .default_yaml = "0x81",
+               .umin = 0x81,
+               .umax = 0x8f},
+           &DeviceAdapterConfig::in_endpoint),
+      bind(Key{.name = "terminator",
+               .type = Type::enumeration,
+               .description = "usb keyboard: the key that ends a scan; `none`: a pause of "
+                              "`inter_key_timeout_ms` ends it.",
+               .default_yaml = "enter",
+               .values = {"enter", "tab", "enter_or_tab", "none"}},
+           &DeviceAdapterConfig::terminator),
+      bind(Key{.name = "line_end",
+               .type = Type::enumeration,
+               .description = "serial: what ends a line: `any` (CR, LF, CRLF or Tab), `cr`, "
+                              "`lf`, `crlf`, `tab`, or `none` (a pause of "
+                              "`inter_key_timeout_ms` ends it).",
+               .default_yaml = "any",
+               .values = {"any", "cr", "lf", "crlf", "tab", "none"}},
+           &DeviceAdapterConfig::line_end),
+      bind(Key{.name = "inter_key_timeout_ms",
+               .type = Type::uint,
+               .description = "Milliseconds of silence that split runs of keys or bytes: a "
+                              "scan cut short by it is an error unless the terminator is "
+                              "`none`.",
+               .default_yaml = "100",
+               .umin = 5,
+               .umax = 10000},
+           &DeviceAdapterConfig::inter_key_timeout_ms),
+      bind(Key{.name = "max_length",
+               .type = Type::uint,
+               .description = "Longest scan accepted, in characters.",
+               .default_yaml = "512",
+               .umin = 16,
+               .umax = 4096},
+           &DeviceAdapterConfig::max_length),
+  };
+}
+
 struct Schema {
-  Table counter, storage, api, workflow, adapter, demo, carrier, waybills, category, screening,
-      logging, uplink_tls, uplink, root;
+  Table counter, storage, api, workflow, adapter, demo, idcard_reader, barcode_scanner, mrz_reader,
+      carrier, waybills, category, screening, logging, uplink_tls, uplink, root;
 
   Schema() {
     counter = {
@@ -283,6 +396,92 @@ struct Schema {
             },
     };
 
+    idcard_reader = {
+        .name = "adapters[] (kind: idcard_reader)",
+        .description =
+            "A resident ID-card reader speaking the SAM protocol (docs/devices/idcard.md), "
+            "over USB bulk endpoints or a serial line. The card's photo is never decoded "
+            "and is dropped.",
+        .keys = device_transport_keys(),
+    };
+    for (Key k : {bind(Key{.name = "out_endpoint",
+                 .type = Type::uint,
+                 .description = "usb: bulk OUT endpoint address for commands.",
+                 .default_yaml = "0x02",
+                 .umin = 0x01,
+                 .umax = 0x0f},
+                       &DeviceAdapterConfig::out_endpoint),
+                  bind(Key{.name = "in_endpoint",
+                  .type = Type::uint,
+                  .description = "usb: bulk IN endpoint address for replies.",
+                  .default_yaml = "0x81",
+                  .umin = 0x81,
+                  .umax = 0x8f},
+                       &DeviceAdapterConfig::in_endpoint),
+                  bind(Key{.name = "out_body_endpoint",
+                  .type = Type::uint,
+                  .description = "usb: SAM_V readers with split endpoints take the frame "
+                                 "body on this OUT endpoint (e.g. 0x06); 0: one endpoint.",
+                  .default_yaml = "0",
+                  .umin = 0,
+                  .umax = 0x0f},
+                       &DeviceAdapterConfig::out_body_endpoint),
+                  bind(Key{.name = "in_body_endpoint",
+                  .type = Type::uint,
+                  .description = "usb: the IN endpoint of split-endpoint readers (e.g. "
+                                 "0x85); 0: one endpoint.",
+                  .default_yaml = "0",
+                  .umin = 0,
+                  .umax = 0x8f},
+                       &DeviceAdapterConfig::in_body_endpoint),
+                  bind(Key{.name = "poll_interval_ms",
+                  .type = Type::uint,
+                  .description = "Milliseconds between find-card polls.",
+                  .default_yaml = "300",
+                  .umin = 50,
+                  .umax = 10000},
+                       &DeviceAdapterConfig::poll_interval_ms),
+                  bind(Key{.name = "read_command",
+                  .type = Type::enumeration,
+                  .description = "`text_photo` (30 01) or `text_photo_fingerprint` (30 10, "
+                                 "for readers that only offer that; the fingerprint is "
+                                 "dropped).",
+                  .default_yaml = "text_photo",
+                  .values = {"text_photo", "text_photo_fingerprint"}},
+                       &DeviceAdapterConfig::read_command)})
+      idcard_reader.keys.push_back(std::move(k));
+
+    barcode_scanner = {
+        .name = "adapters[] (kind: barcode_scanner)",
+        .description =
+            "A barcode scanner: a USB HID keyboard-wedge or HID POS scanner, or a serial "
+            "scanner sending lines (docs/devices/scanner.md). Waybills and control "
+            "barcodes are told apart by the counter workflow.",
+        .keys = device_transport_keys(),
+    };
+    for (Key k : scanner_keys()) barcode_scanner.keys.push_back(std::move(k));
+
+    mrz_reader = {
+        .name = "adapters[] (kind: mrz_reader)",
+        .description =
+            "A passport / travel-permit MRZ reader sending the zone's lines as a USB "
+            "keyboard or over a serial line (docs/devices/mrz.md).",
+        .keys = device_transport_keys(),
+    };
+    for (Key k : scanner_keys()) {
+      if (k.name == "protocol") continue;  // MRZ readers are keyboard wedges on USB
+      if (k.name == "max_length") continue;
+      mrz_reader.keys.push_back(std::move(k));
+    }
+    mrz_reader.keys.push_back(bind(Key{.name = "line_timeout_ms",
+                                       .type = Type::uint,
+                                       .description = "Milliseconds the next line of a zone "
+                                                      "may take before the zone is incomplete.",
+                                       .default_yaml = "1000",
+                                       .umin = 50,
+                                       .umax = 60000},
+                                   &DeviceAdapterConfig::line_timeout_ms));
+
     adapter = {
         .name = "adapters[]",
         .description =
@@ -312,6 +511,18 @@ struct Schema {
                  .description = "synthetic acceptances",
                  .table = &demo,
                  .child = [](void* o) -> void* { return &static_cast<AdapterConfig*>(o)->demo; }},
+                {.value = "idcard_reader",
+                 .description = "resident ID-card reader (SAM)",
+                 .table = &idcard_reader,
+                 .child = device_child},
+                {.value = "barcode_scanner",
+                 .description = "barcode scanner",
+                 .table = &barcode_scanner,
+                 .child = device_child},
+                {.value = "mrz_reader",
+                 .description = "MRZ reader (passports, travel permits)",
+                 .table = &mrz_reader,
+                 .child = device_child},
             },
     };
 

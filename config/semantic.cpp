@@ -42,6 +42,72 @@ void check_counters(const Config& c, LoadContext& ctx) {
   }
 }
 
+bool is_device_kind(const std::string& kind) {
+  return kind == "idcard_reader" || kind == "barcode_scanner" || kind == "mrz_reader";
+}
+
+// Transport-specific keys must come with their transport, the required ones
+// must be there, and the text-valued ones must have their shape.
+void check_device(const AdapterConfig& a, const std::string& element, LoadContext& ctx) {
+  const DeviceAdapterConfig& d = a.device;
+  static const std::vector<std::string> usb_only = {
+      "usb",         "usb_serial",        "usb_port",         "usb_interface", "out_endpoint",
+      "in_endpoint", "out_body_endpoint", "in_body_endpoint", "protocol",      "terminator"};
+  static const std::vector<std::string> serial_only = {"path", "baud", "framing", "flow_control",
+                                                       "line_end"};
+  if (d.transport.empty()) return;  // reported as a missing required key
+  const bool usb = d.transport == "usb";
+  for (const auto& key : usb ? serial_only : usb_only) {
+    const std::string path = element + "." + key;
+    if (ctx.given(path))
+      ctx.report(ctx.at(path), path,
+                 "applies to transport " + std::string(usb ? "serial" : "usb") +
+                     " only (this adapter has transport " + d.transport + ")");
+  }
+  if (usb) {
+    const std::string path = element + ".usb";
+    static const std::regex vid_pid("^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$");
+    if (!ctx.given(path))
+      ctx.report(ctx.at(element), path, "required with transport usb: VVVV:PPPP (see lsusb)");
+    else if (!std::regex_match(d.usb, vid_pid))
+      ctx.report(ctx.at(path), path,
+                 "expected VVVV:PPPP in hexadecimal, e.g. 0400:c35a, got " + quote(d.usb));
+    static const std::regex port("^[0-9]{1,3}-[0-9]{1,3}(\\.[0-9]{1,3}){0,6}$");
+    const std::string port_path = element + ".usb_port";
+    if (ctx.given(port_path) && !d.usb_port.empty() && !std::regex_match(d.usb_port, port))
+      ctx.report(ctx.at(port_path), port_path,
+                 "expected a port path such as 1-1 or 1-1.2, got " + quote(d.usb_port));
+    const bool split_out = d.out_body_endpoint != 0, split_in = d.in_body_endpoint != 0;
+    if (split_out != split_in)
+      ctx.report(ctx.at(element), element + ".out_body_endpoint",
+                 "out_body_endpoint and in_body_endpoint go together (split-endpoint readers)");
+    if (split_in && (d.in_body_endpoint & 0x80) == 0)
+      ctx.report(ctx.at(element + ".in_body_endpoint"), element + ".in_body_endpoint",
+                 "an IN endpoint address has bit 7 set (0x81 to 0x8f)");
+  } else {
+    const std::string path = element + ".path";
+    if (!ctx.given(path) || d.path.empty())
+      ctx.report(ctx.at(ctx.given(path) ? path : element), path,
+                 "required with transport serial: the tty, e.g. /dev/serial/by-id/...");
+    static const std::regex framing("^[5-8][NnEeOo][12]$");
+    const std::string fpath = element + ".framing";
+    if (!std::regex_match(d.framing, framing))
+      ctx.report(
+          ctx.at(fpath), fpath,
+          "expected data bits, parity and stop bits such as 8N1 or 7E1, got " + quote(d.framing));
+    static const std::set<std::uint32_t> rates = {
+        0,       50,      75,      110,     134,     150,     200,    300,
+        600,     1200,    1800,    2400,    4800,    9600,    19200,  38400,
+        57600,   115200,  230400,  460800,  500000,  576000,  921600, 1000000,
+        1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000};
+    const std::string bpath = element + ".baud";
+    if (!rates.contains(d.baud))
+      ctx.report(ctx.at(bpath), bpath,
+                 "not a standard serial rate: " + std::to_string(d.baud) +
+                     " (e.g. 9600, 19200, 38400, 57600, 115200)");
+  }
+}
+
 void check_adapters(Config& c, LoadContext& ctx) {
   std::vector<std::string> counter_ids;
   for (const Counter& counter : c.counters) counter_ids.push_back(counter.id);
@@ -66,6 +132,7 @@ void check_adapters(Config& c, LoadContext& ctx) {
                      (counter_ids.empty() ? " (no counters configured)"
                                           : " (configured: " + join_list(counter_ids) + ")"));
     }
+    if (is_device_kind(a.kind)) check_device(a, element, ctx);
   }
 }
 

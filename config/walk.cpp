@@ -91,8 +91,11 @@ std::optional<Value> convert(const Key& key, Type type, const YAML::Node& n, con
       return Value{p.lexically_normal()};
     }
     case Type::uint: {
+      // Decimal, or hexadecimal with 0x as in YAML 1.2 (USB endpoint addresses).
       std::uint64_t v = 0;
-      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+      const char* first = s.data() + (hex ? 2 : 0);
+      auto [end, ec] = std::from_chars(first, s.data() + s.size(), v, hex ? 16 : 10);
       if (s.empty() || ec != std::errc() || end != s.data() + s.size()) break;
       if (v < key.umin || v > key.umax) {
         error = "must be between " + std::to_string(key.umin) + " and " + std::to_string(key.umax) +
