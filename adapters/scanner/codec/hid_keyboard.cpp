@@ -161,9 +161,14 @@ std::optional<std::vector<BootReport>> keyboard_reports(std::string_view text,
   }
   switch (terminator) {
     case KeyTerminator::enter:
-    case KeyTerminator::enter_or_tab: key(kEnter, false); break;
-    case KeyTerminator::tab: key(kTab, false); break;
-    case KeyTerminator::none: break;
+    case KeyTerminator::enter_or_tab:
+      key(kEnter, false);
+      break;
+    case KeyTerminator::tab:
+      key(kTab, false);
+      break;
+    case KeyTerminator::none:
+      break;
   }
   return reports;
 }
