@@ -87,7 +87,9 @@ TEST(Adapters, UnknownKindListsKindsAndSkipsKindKeys) {
                                   "  - kind: usb\n"
                                   "    counter: c1\n"
                                   "    rate_per_s: 2\n"),
-              ElementsAre("postgate.yaml:6:11: adapters[0].kind: expected one of: demo (got "
+              ElementsAre("postgate.yaml:6:11: adapters[0].kind: expected one of: demo, "
+                          "idcard_reader, barcode_scanner, "
+                          "mrz_reader (got "
                           "\"usb\")"));
 }
 
