@@ -135,6 +135,25 @@ std::string_view to_string(KeyTerminator t) {
   return "unknown";
 }
 
+std::optional<ReportFraming> report_framing_from_string(std::string_view s) {
+  if (s == "boot") return ReportFraming::boot;
+  if (s == "report_id") return ReportFraming::report_id;
+  if (s == "automatic") return ReportFraming::automatic;
+  return std::nullopt;
+}
+
+std::string_view to_string(ReportFraming f) {
+  switch (f) {
+    case ReportFraming::boot:
+      return "boot";
+    case ReportFraming::report_id:
+      return "report_id";
+    case ReportFraming::automatic:
+      return "automatic";
+  }
+  return "unknown";
+}
+
 std::optional<std::vector<BootReport>> keyboard_reports(std::string_view text,
                                                         KeyTerminator terminator) {
   std::vector<BootReport> reports;

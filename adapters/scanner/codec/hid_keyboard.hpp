@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/scanner/codec/scan_item.hpp"
@@ -47,6 +48,8 @@ struct HidKeyboardSettings {
 
 std::optional<KeyTerminator> key_terminator_from_string(std::string_view s);
 std::string_view to_string(KeyTerminator t);
+std::optional<ReportFraming> report_framing_from_string(std::string_view s);
+std::string_view to_string(ReportFraming f);
 
 using BootReport = std::array<std::uint8_t, 8>;
 

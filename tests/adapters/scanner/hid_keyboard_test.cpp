@@ -184,6 +184,10 @@ TEST(HidKeyboard, TerminatorNamesRoundTrip) {
     EXPECT_EQ(key_terminator_from_string(to_string(t)), t);
   }
   EXPECT_EQ(key_terminator_from_string("return"), std::nullopt);
+  for (auto f : {ReportFraming::boot, ReportFraming::report_id, ReportFraming::automatic}) {
+    EXPECT_EQ(report_framing_from_string(to_string(f)), f);
+  }
+  EXPECT_EQ(report_framing_from_string("auto"), std::nullopt);
 }
 
 TEST(HidKeyboard, UnexpectedTerminatorResyncsAtTheNextTerminator) {
