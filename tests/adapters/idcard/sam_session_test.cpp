@@ -589,6 +589,48 @@ INSTANTIATE_TEST_SUITE_P(All, EveryStatus,
                          ::testing::ValuesIn(all_sam_statuses().begin(), all_sam_statuses().end()),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
+TEST(SamSession, NoContentWithTheWholeReplyIsARead) {
+  // Some readers answer 91 to 30 10 for a card without fingerprints but send
+  // text and photo all the same.
+  SamSessionSettings s;
+  s.read_command = ReadCommand::text_photo_fingerprint;
+  Harness h(s);
+  const auto card = make_card(26, 0x26);
+  h.reader.hook = [&](const SamCommand& c) -> std::optional<std::optional<Bytes>> {
+    if (c.cmd != cmd::kRead) return std::nullopt;
+    Bytes data{0x01, 0x00, 0x04, 0x00, 0x00, 0x00};
+    data.insert(data.end(), card.text.begin(), card.text.end());
+    data.insert(data.end(), card.photo.begin(), card.photo.end());
+    return std::optional<Bytes>(encode_reply(SamStatus::no_content, data));
+  };
+  h.reader.place(card);
+  h.start();
+  EXPECT_THAT(h.event_kinds(), ElementsAre("read"));
+  EXPECT_THAT(h.errors, IsEmpty());
+}
+
+TEST(SamSession, ALateReadReplyIsNotTakenForTheNextFind) {
+  SamSession s;
+  const auto card = make_card(27, 0x27);
+  auto now = kT0;
+  (void)s.start(now);
+  (void)s.on_bytes(find_card_ok_reply(), now += 5ms);
+  (void)s.on_bytes(select_card_ok_reply(card.serial), now += 5ms);
+  now += 3s;  // the read times out
+  auto out = s.on_timer(now);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].code, "timeout");
+  ASSERT_EQ(out.send, std::vector<Bytes>{find_card_command()});
+  // The read's reply comes in now, then the find's.
+  out = s.on_bytes(read_text_photo_reply(card.text, card.photo), now += 50ms);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].code, "unexpected_reply");
+  EXPECT_TRUE(out.events.empty());
+  EXPECT_TRUE(out.send.empty());
+  out = s.on_bytes(find_card_ok_reply(), now += 5ms);
+  EXPECT_EQ(out.send, std::vector<Bytes>{select_card_command()});
+}
+
 TEST(SamSession, UnknownStatusByte) {
   Harness h;
   h.reader.hook = [&](const SamCommand& c) -> std::optional<std::optional<Bytes>> {
