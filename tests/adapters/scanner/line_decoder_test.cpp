@@ -217,3 +217,26 @@ TEST(LineDecoder, ResetDropsAPartialLine) {
 
 }  // namespace
 }  // namespace postgate::adapters::scanner
+
+namespace postgate::adapters::scanner {
+namespace {
+
+TEST(ScanText, PrintableUtf8Only) {
+  EXPECT_TRUE(is_scan_text("RA123456785GB"));
+  EXPECT_TRUE(is_scan_text("寄件人 ~!@#$%^&*()_+{}|:\"<>?"));
+  EXPECT_TRUE(is_scan_text(""));
+  EXPECT_TRUE(is_scan_text("\xC2\xA0"));  // U+00A0, the first after the C1 block
+  EXPECT_FALSE(is_scan_text("\x1D"));     // GS
+  EXPECT_FALSE(is_scan_text("\x7F"));
+  EXPECT_FALSE(is_scan_text("\xC2\x9F"));  // U+009F, C1
+  EXPECT_FALSE(is_scan_text("\xE4\xB8"));
+}
+
+TEST(ScanText, ScanBecomesABarcodeEvent) {
+  const auto e = to_event(Scan{"RA123456785GB", "]C0"});
+  ASSERT_TRUE(std::holds_alternative<core::BarcodeScanned>(e));
+  EXPECT_EQ(std::get<core::BarcodeScanned>(e).text, "RA123456785GB");
+}
+
+}  // namespace
+}  // namespace postgate::adapters::scanner
