@@ -17,6 +17,7 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -340,22 +341,43 @@ class SerialLink::Impl : public std::enable_shared_from_this<Impl> {
 
   // The inotify hint: the path's directory is watched for entries created,
   // moved in or re-permissioned (udev creates a node, then chmods it, then
-  // adds the by-id link). A directory that does not exist yet
-  // (/dev/serial/by-id with nothing plugged) is retried on the next failure.
+  // adds the by-id link). A directory that does not exist (yet, or any more:
+  // /dev/serial/by-id goes away with the last USB-serial device) is waited
+  // for by watching its nearest existing ancestor for the missing component;
+  // when that appears the watch moves down.
   void ensure_watch() {
     if (!settings_.watch_path || watch_) return;
     std::filesystem::path p(settings_.path);
+    std::filesystem::path name = p.filename();
     std::filesystem::path dir = p.parent_path();
     if (dir.empty()) dir = ".";
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return;
-    if (::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0) {
-      ::close(fd);
-      return;
+    bool ancestor = false;
+    for (;;) {
+      if (::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_ATTRIB) >= 0) break;
+      const std::filesystem::path up = dir.parent_path();
+      if ((errno != ENOENT && errno != ENOTDIR) || up.empty() || up == dir) {
+        ::close(fd);
+        return;
+      }
+      name = dir.filename();
+      dir = up;
+      ancestor = true;
     }
-    watch_name_ = p.filename().string();
+    watch_name_ = name.string();
+    watching_ancestor_ = ancestor;
     watch_.emplace(io_, fd);
     wait_watch();
+    // The entry may have appeared between the failed look-up and the watch:
+    // act as if it had been reported.
+    std::error_code ignored;
+    if (std::filesystem::exists(std::filesystem::symlink_status(dir / name, ignored))) {
+      asio::post(io_, [self = shared_from_this(), wgen = watch_gen_] {
+        if (self->stopped_ || wgen != self->watch_gen_) return;
+        self->hint(true, false);
+      });
+    }
   }
 
   void wait_watch() {
@@ -386,10 +408,14 @@ class SerialLink::Impl : public std::enable_shared_from_this<Impl> {
         off += static_cast<ssize_t>(sizeof(inotify_event) + ev.len);
       }
     }
-    if (gone) {
+    if (!gone && !(relevant && watching_ancestor_)) wait_watch();
+    hint(relevant, gone);
+  }
+
+  void hint(bool relevant, bool gone) {
+    if (gone || (relevant && watching_ancestor_)) {
       close_watch();
-    } else {
-      wait_watch();
+      ensure_watch();  // one level down, or up to an ancestor
     }
     if (relevant && !port_.is_open()) {
       ++retry_seq_;
@@ -411,7 +437,8 @@ class SerialLink::Impl : public std::enable_shared_from_this<Impl> {
   asio::serial_port port_;
   asio::steady_timer retry_timer_;
   std::optional<asio::posix::stream_descriptor> watch_;
-  std::string watch_name_;
+  std::string watch_name_;          // the entry of the watched directory that matters
+  bool watching_ancestor_ = false;  // watching above the path's directory
   std::uint64_t watch_gen_ = 0;
   std::array<std::uint8_t, 1024> read_buf_{};
   std::deque<std::vector<std::uint8_t>> writes_;

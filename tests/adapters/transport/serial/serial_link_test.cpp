@@ -147,6 +147,35 @@ TEST_F(SerialLinkTest, ReopensByTimerWithoutInotify) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 }
 
+TEST_F(SerialLinkTest, WatchesForADirectoryThatAppearsLater) {
+  // As /dev/serial/by-id, which exists only while a USB-serial device does.
+  // The timer is set far out: only the inotify path can attach in time.
+  auto s = settings();
+  s.path = (dir.path() / "serial" / "by-id" / "usb-reader-port0").string();
+  s.reopen_min = 20s;
+  s.reopen_max = 20s;
+  SerialLink link(io, s, rec.handlers());
+  link.start();
+  ASSERT_EQ(link.state(), DeviceState::absent);
+  test::run_for(io, 5ms);
+  std::filesystem::create_directories(dir.path() / "serial" / "by-id");
+  auto dev = std::make_unique<PtyDevice>(io, s.path, host_sink());
+  ASSERT_TRUE(run_until(
+      io, [&] { return link.state() == DeviceState::attached; }, 3s));
+
+  // The last device goes: link and directories removed; then it comes back.
+  dev->unplug();
+  dev.reset();
+  std::filesystem::remove_all(dir.path() / "serial");
+  ASSERT_TRUE(run_until(io, [&] { return link.state() == DeviceState::absent; }));
+  test::run_for(io, 5ms);
+  std::filesystem::create_directories(dir.path() / "serial" / "by-id");
+  dev = std::make_unique<PtyDevice>(io, s.path, host_sink());
+  ASSERT_TRUE(run_until(
+      io, [&] { return link.state() == DeviceState::attached; }, 3s));
+  EXPECT_EQ(link.opens(), 2u);
+}
+
 TEST_F(SerialLinkTest, AbsentIsReportedOnceWhileRetrying) {
   SerialLink link(io, settings(false), rec.handlers());
   link.start();
