@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -202,14 +204,59 @@ TEST_F(SerialLinkTest, PermissionErrorsNameTheFix) {
   EXPECT_EQ(classify_open_errno(EBUSY, "/dev/ttyUSB0").state, DeviceState::failed);
 }
 
-TEST_F(SerialLinkTest, PermissionDeniedForRealWhenNotRoot) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root opens anything";
+TEST_F(SerialLinkTest, PermissionDeniedForReal) {
   PtyDevice dev(io, settings().path, host_sink());
-  ASSERT_EQ(::chmod(dev.slave_path().c_str(), 0), 0);
-  SerialLink link(io, settings(), rec.handlers());
+  ASSERT_EQ(::chmod(dev.slave_path().c_str(), 0600), 0);
+  if (::geteuid() != 0) {
+    SerialLink link(io, settings(), rec.handlers());
+    link.start();
+    EXPECT_EQ(link.state(), DeviceState::failed);
+    EXPECT_NE(link.detail().find("EACCES"), std::string::npos) << link.detail();
+    return;
+  }
+  // Root opens anything: try as nobody, in a child process.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(77);
+    boost::asio::io_context child_io;
+    std::string detail;
+    DeviceState state = DeviceState::attached;
+    SerialLink link(child_io, settings(),
+                    LinkHandlers{[&](DeviceState s, const std::string& d) {
+                                   state = s;
+                                   detail = d;
+                                 },
+                                 {}});
+    link.start();
+    const bool ok =
+        state == DeviceState::failed &&
+        detail.rfind("EACCES on " + settings().path + ": is postgated in the dialout", 0) == 0;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot switch to nobody here";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child did not see failed/EACCES with the fix named";
+}
+
+TEST_F(SerialLinkTest, NoBusyLoopWhileAbsentOrIdle) {
+  auto s = settings();
+  s.reopen_min = 10ms;
+  s.reopen_max = 50ms;
+  SerialLink link(io, s, rec.handlers());
   link.start();
-  EXPECT_EQ(link.state(), DeviceState::failed);
-  EXPECT_NE(link.detail().find("EACCES"), std::string::npos);
+  io.restart();
+  // Back-off 10, 20, 40, 50, 50, ... ms: about ten attempts in 400 ms.
+  const auto absent_handlers = io.run_for(400ms);
+  EXPECT_LT(absent_handlers, 20u);
+  PtyDevice dev(io, s.path, host_sink());
+  ASSERT_TRUE(run_until(io, [&] { return link.state() == DeviceState::attached; }));
+  test::run_for(io, 20ms);  // the cancelled retry timer's handler
+  io.restart();
+  EXPECT_EQ(io.run_for(200ms), 0u) << "an idle open line runs no handler";
 }
 
 TEST_F(SerialLinkTest, StopIsCleanAtAnyMoment) {
