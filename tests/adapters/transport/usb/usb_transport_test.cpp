@@ -2,6 +2,11 @@
 // continuous interrupt read, request/response over bulk, unplug, re-plug,
 // and a clean stop.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <boost/asio/io_context.hpp>
 #include <string>
@@ -99,6 +104,45 @@ TEST(UsbErrors, PermissionDeniedNamesTheNode) {
   EXPECT_NE(e.message.find("udev"), std::string::npos);
   EXPECT_EQ(usb_error(LIBUSB_ERROR_NO_DEVICE, "x", "").code, "no_device");
   EXPECT_EQ(usb_error(LIBUSB_ERROR_BUSY, "claim interface 0", "").code, "busy");
+}
+
+// The tests run as root, whom no file mode stops; a forked child that has
+// dropped to `nobody` sees a device node it may not open, as a service user
+// does when the udev rule is missing.
+TEST(UsbPermissions, DeniedOpenNamesTheNode) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to drop to nobody";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    // A scope, so the testbed removes its directory before the child exits.
+    int code = [] {
+      UsbTestbed bed;
+      if (!bed.mocked()) return 4;
+      bed.add("scanner_a");
+      std::string node =
+          std::string(umockdev_testbed_get_root_dir(bed.native())) + "/dev/bus/usb/001/002";
+      if (::chmod(node.c_str(), 0) != 0) return 5;
+      boost::asio::io_context io;
+      auto ctx = UsbContext::create(io);
+      if (!ctx) return 6;
+      Recorder rec;
+      UsbLink link(**ctx, scanner_settings(), rec.handlers());
+      link.start();
+      if (rec.states.empty()) return 7;
+      std::fprintf(stderr, "child saw: %s\n", rec.states.back().second.c_str());
+      bool ok =
+          rec.states.back().first == DeviceState::failed &&
+          rec.states.back().second.find("EACCES on /dev/bus/usb/001/002") != std::string::npos;
+      link.stop();
+      return ok ? 0 : 8;
+    }();
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "child step " << WEXITSTATUS(status) << " failed";
 }
 
 TEST_F(UsbTransport, EnumeratesWithPortAndSerial) {
