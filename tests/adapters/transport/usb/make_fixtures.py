@@ -113,6 +113,38 @@ def interrupt_ioctl(node, reports):
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------- HID POS (usage page 0x8C)
+
+POS_CAPACITY = 56
+
+
+def pos_reports(aim, data, report_id=0x02):
+    """[report id][length][AIM id, 3][data, 56][continuation] (DOMAIN.md section 4)."""
+    out = []
+    raw = data.encode()
+    while True:
+        part, raw = raw[:POS_CAPACITY], raw[POS_CAPACITY:]
+        r = bytes([report_id, len(part)]) + aim.encode() + part.ljust(POS_CAPACITY, b"\0") + \
+            bytes([1 if raw else 0])
+        out.append(r)
+        if not raw:
+            return out
+
+
+def hid_pos_descriptors(vid, pid):
+    itf = bytes([9, 4, 0, 0, 1, 3, 0, 0, 0])
+    hid = bytes([9, 0x21]) + le16(0x0110) + bytes([0, 1, 0x22]) + le16(40)
+    return device_descriptor(vid, pid, True) + configuration(
+        itf + hid + endpoint(0x81, 0x03, 64, 1))
+
+
+def pos_ioctl(node, reports):
+    lines = [f"@DEV {node}"]
+    for r in reports:
+        lines.append(f"USBDEVFS_REAPURBNDELAY 0 1 129 0 0 64 {len(r)} 0 {r.hex().upper()}")
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- SAM frames (DOMAIN.md §2)
 
 PREAMBLE = bytes([0xAA, 0xAA, 0xAA, 0x96, 0x69])
@@ -270,6 +302,16 @@ def fixtures():
                bytes([0, 0, 0x04])] + keyboard_reports("\nX1\n")
     f["scanner_garbage.ioctl"] = "@DEV /dev/bus/usb/001/002\n" + "".join(
         f"USBDEVFS_REAPURBNDELAY 0 1 129 0 0 8 {len(r)} 0 {r.hex().upper()}\n" for r in garbage)
+
+    # A HID POS scanner (05e0:1300, port 1-5): a trigger report (ignored), a
+    # long QR text in two continued reports, then a short code-128 scan.
+    desc = hid_pos_descriptors(SCANNER_VID, 0x1300)
+    f["scanner_pos.umockdev"] = umockdev_file("1-5", 1, 6, SCANNER_VID, 0x1300, "POS00001", desc,
+                                              "Test POS Scanner")
+    qr = "PG:WAYBILL:RA123456785GB:" + "0123456789" * 5
+    f["scanner_pos.ioctl"] = pos_ioctl(
+        "/dev/bus/usb/001/006",
+        [bytes([0x14, 1])] + pos_reports("]Q1", qr) + pos_reports("]C0", "RA123456785GB"))
 
     # An MRZ reader typing a TD3 zone as a keyboard (the scanner_a device).
     f["mrz.ioctl"] = interrupt_ioctl("/dev/bus/usb/001/002",

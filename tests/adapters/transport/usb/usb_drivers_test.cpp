@@ -174,6 +174,23 @@ TEST_F(UsbDrivers, ScannerUnplugAndReplug) {
   dev.stop();
 }
 
+TEST_F(UsbDrivers, HidPosScannerReassemblesContinuedScans) {
+  bed.add("scanner_pos");
+  bed.load_ioctl("/dev/bus/usb/001/006", "scanner_pos");
+  scanner::UsbHidScannerSettings s;
+  s.link.match = usb::DeviceMatch{0x05e0, 0x1300, {}, {}};
+  s.protocol = scanner::HidScannerProtocol::pos;
+  scanner::UsbHidScanner dev(io, *ctx, s, log.sink(), clock);
+  dev.start();
+  ASSERT_TRUE(run_until(io, [&] { return log.scans().size() >= 2; })) << log.error_codes();
+  std::string qr = "PG:WAYBILL:RA123456785GB:";
+  for (int i = 0; i < 5; ++i) qr += "0123456789";
+  EXPECT_EQ(log.scans()[0], qr);  // 75 bytes: two reports of at most 56
+  EXPECT_EQ(log.scans()[1], "RA123456785GB");
+  EXPECT_TRUE(log.errors.empty()) << log.error_codes();
+  dev.stop();
+}
+
 // A sink that stops the driver from inside its own callback: the driver
 // must return without touching freed state (ASan build) and call nothing more.
 TEST_F(UsbDrivers, ScannerStoppedFromInsideTheSink) {

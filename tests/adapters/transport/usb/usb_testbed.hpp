@@ -64,6 +64,7 @@ class UsbTestbed {
     if (name == "scanner_b") return "1-2";
     if (name == "idcard") return "1-3";
     if (name == "idcard_split") return "1-4";
+    if (name == "scanner_pos") return "1-5";
     return "?";
   }
   UMockdevTestbed* tb_;
