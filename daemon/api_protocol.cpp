@@ -106,10 +106,14 @@ void dispatch_line(std::string_view line, ApiBackend& backend, const ApiBackend:
     return backend.status(reply);
   }
   if (op == "records") return dispatch_records(req, backend, reply);
+  if (op == "devices") {
+    if (!check_keys(req, {"op"}, reply)) return;
+    return backend.devices(reply);
+  }
 
   std::string shown = op.size() > 40 ? op.substr(0, 40) + "..." : op;
   reply(error_answer("unknown_op", "op",
-                     "unknown op \"" + shown + "\" (known: submit, status, records)"));
+                     "unknown op \"" + shown + "\" (known: submit, status, records, devices)"));
 }
 
 }  // namespace postgate::daemon

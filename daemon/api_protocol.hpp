@@ -34,6 +34,8 @@ class ApiBackend {
   virtual void submit(core::RawAcceptance raw, Reply reply) = 0;
   virtual void status(Reply reply) = 0;
   virtual void records(RecordsQuery query, Reply reply) = 0;
+  // The configured devices with their state and counters (docs/api.md).
+  virtual void devices(Reply reply) = 0;
 };
 
 // Parses one request line and hands it to the backend; malformed requests

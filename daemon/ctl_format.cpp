@@ -161,6 +161,51 @@ std::string format_records(const json& records) {
   return out;
 }
 
+namespace {
+
+std::string table(const std::vector<std::string>& head,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(head.size());
+  for (std::size_t c = 0; c < head.size(); ++c) {
+    width[c] = display_width(head[c]);
+    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
+  }
+  std::string out;
+  auto emit = [&](const std::vector<std::string>& row) {
+    std::string l;
+    for (std::size_t c = 0; c < row.size(); ++c)
+      l += c + 1 == row.size() ? row[c] : pad(row[c], width[c] + 2);
+    out += l + "\n";
+  };
+  emit(head);
+  for (const auto& row : rows) emit(row);
+  return out;
+}
+
+}  // namespace
+
+std::string format_devices(const json& devices) {
+  const std::vector<std::string> head = {"NAME",  "KIND",   "COUNTER",    "STATE",
+                                         "READS", "ERRORS", "LAST EVENT", "WHERE / DETAIL"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : devices) {
+    std::string last = str(d, "last_event", "-");
+    if (const auto at = str(d, "last_event_at", ""); !at.empty()) last += " " + at;
+    std::string where = str(d, "where", "");
+    if (const auto detail = str(d, "detail", ""); !detail.empty())
+      where += (where.empty() ? "" : ": ") + detail;
+    if (const auto err = str(d, "last_error", ""); !err.empty())
+      where += " (last error " + err + ")";
+    // Demo adapters count parcels and events rather than reads.
+    const std::string reads = d.contains("reads") ? str(d, "reads") : str(d, "events", "-");
+    rows.push_back({str(d, "name"), str(d, "kind"), str(d, "counter"), str(d, "state"), reads,
+                    str(d, "errors", "-"), last, where.empty() ? "-" : where});
+  }
+  std::string out = table(head, rows);
+  if (rows.empty()) out += "(no devices configured)\n";
+  return out;
+}
+
 std::optional<std::string> submit_request(std::string_view input_line, std::size_t line_no,
                                           std::string& local_error) {
   while (!input_line.empty() && (input_line.back() == '\r' || input_line.back() == ' '))

@@ -14,6 +14,8 @@ namespace postgate::daemon {
 std::string format_status(const nlohmann::json& status);
 // `records` is the "records" array of a records answer (masked records).
 std::string format_records(const nlohmann::json& records);
+// `postgatectl devices`: one line per device (and demo adapter).
+std::string format_devices(const nlohmann::json& devices);
 
 // Terminal columns taken by UTF-8 text (wide East Asian characters count 2).
 std::size_t display_width(std::string_view text);

@@ -10,6 +10,7 @@
 
 #include "codec/record_json.hpp"
 #include "core/identity.hpp"
+#include "daemon/device_factory.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/wiring.hpp"
@@ -60,6 +61,7 @@ Daemon::Daemon(asio::io_context& io, config::Config cfg)
 
 Daemon::~Daemon() {
   for (auto& r : demos_) r->stopped = true;
+  devices_.reset();
   api_.reset();
   // Without a stop() the broker publishes the will; either way the uplink
   // must be gone before the store it reads.
@@ -144,7 +146,7 @@ int Daemon::start() {
 
   spdlog::info("postgated {} serving outlet {} on {} ({} counter(s), {} adapter(s)); store {}: {}",
                POSTGATE_VERSION, cfg_.outlet, cfg_.api.socket.string(), cfg_.counters.size(),
-               demos_.size(), cfg_.storage.path.string(),
+               demos_.size() + (devices_ ? devices_->size() : 0), cfg_.storage.path.string(),
                stats ? std::to_string(stats->records) + " records, last seq " +
                            std::to_string(stats->last_seq)
                      : "stats unavailable: " + stats.error().message);
@@ -404,7 +406,8 @@ void Daemon::after_earlier_commits(std::function<void()> fn) {
 void Daemon::record_event(core::Event event) {
   event.at = clock_.now();
   event.id = core::make_uuid_v7(event.at, random_);
-  spdlog::warn("event {} ({}): {}", event.kind, event.severity, event.message);
+  spdlog::log(event.severity == "info" ? spdlog::level::info : spdlog::level::warn,
+              "event {} ({}): {}", event.kind, event.severity, event.message);
   worker_->post([this, event = std::move(event)]() mutable {
     auto r = store_->add_event(std::move(event));
     asio::post(io_, [this, r = std::move(r)] {
@@ -461,7 +464,18 @@ void Daemon::refresh_health() {
 
 void Daemon::start_adapters() {
   ++demo_generation_;
+  if (!devices_) {
+    devices_ = std::make_unique<DeviceManager>(
+        io_, clock_,
+        DeviceManager::Callbacks{
+            .input = [this](const std::string& counter,
+                            const core::WorkflowEvent& e) { feed(counter, e); },
+            .alert = [this](core::Event e) { record_event(std::move(e)); },
+        });
+  }
+  devices_->start(cfg_.adapters, workflow_settings_.utc_offset);
   for (const auto& a : cfg_.adapters) {
+    if (is_device_kind(a.kind)) continue;
     if (a.kind != "demo") {
       spdlog::warn("adapter {}: kind \"{}\" is not supported by this build; skipped", a.name,
                    a.kind);
@@ -480,6 +494,7 @@ void Daemon::start_adapters() {
 }
 
 void Daemon::stop_adapters() {
+  if (devices_) devices_->stop();
   for (auto& r : demos_) {
     r->stopped = true;
     r->state = "stopped";
@@ -558,7 +573,13 @@ json Daemon::devices_json() const {
                        {"state", r->state},
                        {"parcels", r->counter.parcels_started()},
                        {"events", r->events}});
+  if (devices_)
+    for (auto& d : devices_->to_json()) devices.push_back(std::move(d));
   return devices;
+}
+
+void Daemon::devices(Reply reply) {
+  reply(json{{"ok", true}, {"devices", devices_json()}});
 }
 
 json Daemon::counters_json() const {

@@ -26,6 +26,7 @@
 #include "daemon/api_protocol.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/blocking_worker.hpp"
+#include "daemon/device_manager.hpp"
 #include "daemon/system_random.hpp"
 #include "storage/record_store.hpp"
 #include "uplink/uplink.hpp"
@@ -54,6 +55,7 @@ class Daemon final : public ApiBackend {
   void submit(core::RawAcceptance raw, Reply reply) override;
   void status(Reply reply) override;
   void records(RecordsQuery query, Reply reply) override;
+  void devices(Reply reply) override;
   void read_status(Reply reply);
   void read_records(RecordsQuery query, Reply reply);
 
@@ -114,6 +116,7 @@ class Daemon final : public ApiBackend {
   std::unique_ptr<core::AcceptancePolicy> policy_;
   std::map<std::string, std::unique_ptr<core::CounterWorkflow>> workflows_;
   std::vector<std::unique_ptr<DemoRunner>> demos_;
+  std::unique_ptr<DeviceManager> devices_;  // the real devices (drivers)
   std::unique_ptr<ApiServer> api_;
   asio::signal_set signals_;
   asio::steady_timer tick_timer_;

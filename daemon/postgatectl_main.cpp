@@ -157,6 +157,8 @@ int main(int argc, char** argv) {
   auto* records_cmd = app.add_subcommand("records", "recent records, newest first (masked)");
   records_cmd->add_flag("--pending", pending, "records not yet delivered to HQ, oldest first");
   records_cmd->add_option("--limit", limit, "how many (1-1000)")->check(CLI::Range(1, 1000));
+  auto* devices_cmd =
+      app.add_subcommand("devices", "devices: state, counter bound to, reads, errors, last event");
   std::string input_file;
   auto* submit_cmd =
       app.add_subcommand("submit", "submit records: one JSON record per line (stdin or --file)");
@@ -194,6 +196,7 @@ int main(int argc, char** argv) {
   json req;
   if (*status_cmd) req = {{"op", "status"}};
   if (*records_cmd) req = {{"op", "records"}, {"pending", pending}, {"limit", limit}};
+  if (*devices_cmd) req = {{"op", "devices"}};
   json answer;
   std::string raw;
   if (int rc = request(*conn, socket, req, answer, raw); rc != kOk) return rc;
@@ -206,5 +209,7 @@ int main(int argc, char** argv) {
     std::cout << postgate::daemon::format_status(answer.value("status", json::object()));
   if (*records_cmd)
     std::cout << postgate::daemon::format_records(answer.value("records", json::array()));
+  if (*devices_cmd)
+    std::cout << postgate::daemon::format_devices(answer.value("devices", json::array()));
   return kOk;
 }

@@ -25,6 +25,7 @@ class FakeBackend : public ApiBackend {
     queries.push_back(q);
     reply(json{{"ok", true}, {"records", json::array()}});
   }
+  void devices(Reply reply) override { reply(json{{"ok", true}, {"devices", json::array()}}); }
 };
 
 class Dispatch : public ::testing::Test {

@@ -25,6 +25,7 @@ class HeldBackend : public ApiBackend {
   void submit(core::RawAcceptance, Reply reply) override { held.push_back(std::move(reply)); }
   void status(Reply reply) override { held.push_back(std::move(reply)); }
   void records(RecordsQuery, Reply reply) override { held.push_back(std::move(reply)); }
+  void devices(Reply reply) override { held.push_back(std::move(reply)); }
   void answer(std::size_t i) { held.at(i)(json{{"ok", true}, {"n", i}}); }
 };
 

@@ -11,7 +11,7 @@ config::Config base() {
   config::Config c;
   c.outlet = "o1";
   c.counters = {{"c1", "Counter 1"}};
-  c.adapters = {config::AdapterConfig{"demo", "demo0", "c1", {}}};
+  c.adapters = {config::AdapterConfig{"demo", "demo0", "c1", {}, {}}};
   return c;
 }
 
