@@ -63,6 +63,8 @@ void UsbIdCardReader::send_next() {
   if (writing_ || reading_ || out_queue_.empty() || !active() || !usb().is_open()) return;
   Bytes frame = std::move(out_queue_.front());
   out_queue_.pop_front();
+  // A card read takes the card seconds; everything else answers at once.
+  long_reply_ = frame.size() > kHead && frame[kHead] == kRead;
   // A new command: whatever was left of an earlier reply is abandoned.
   reply_.clear();
   expecting_ = false;
@@ -113,7 +115,9 @@ std::optional<std::size_t> UsbIdCardReader::missing() const {
 void UsbIdCardReader::read_reply() {
   if (reading_ || writing_ || !expecting_ || !active() || !usb().is_open()) return;
   reading_ = true;
-  auto timeout = std::max(settings_.session.reply_timeout, settings_.session.read_timeout);
+  // The IN transfer gives up with the session, so a reader that went quiet
+  // does not hold back the session's next command.
+  auto timeout = long_reply_ ? settings_.session.read_timeout : settings_.session.reply_timeout;
   std::uint8_t ep = settings_.in_endpoint;
   std::size_t size = settings_.in_transfer_size;
   // Split readers: once the head is in, the body comes from the other endpoint.

@@ -74,8 +74,9 @@ class UsbIdCardReader final : public usb::UsbDriver {
   Bytes reply_;  // bytes of the reply being read
   bool writing_ = false;
   bool reading_ = false;
-  bool expecting_ = false;  // a command was written and its reply is not complete
-  std::uint64_t gen_ = 0;   // bumped on link loss: late completions are ignored
+  bool expecting_ = false;   // a command was written and its reply is not complete
+  bool long_reply_ = false;  // that command was a card read (read_timeout applies)
+  std::uint64_t gen_ = 0;    // bumped on link loss: late completions are ignored
 };
 
 }  // namespace postgate::adapters::idcard
