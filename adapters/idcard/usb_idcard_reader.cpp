@@ -64,7 +64,7 @@ void UsbIdCardReader::send_next() {
   Bytes frame = std::move(out_queue_.front());
   out_queue_.pop_front();
   // A card read takes the card seconds; everything else answers at once.
-  long_reply_ = frame.size() > kHead && frame[kHead] == kRead;
+  long_reply_ = frame.size() > kHead && frame[kHead] == cmd::kRead;
   // A new command: whatever was left of an earlier reply is abandoned.
   reply_.clear();
   expecting_ = false;
