@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Does postgated stay inside the unit's SystemCallFilter=? Without systemd as
 # PID 1 the filter cannot be applied here, so run the daemon under strace,
-# drive it through start-up, submits (single and pipelined), SIGHUP reload and
+# drive it through start-up, submits (single and pipelined), the MQTT uplink
+# to a local mosquitto (when installed), a serial scanner on a pseudo-terminal
+# (socat) that scans, a USB device slot (libusb, hot-plug), SIGHUP reload and
 # SIGTERM, and compare every system call it made with the set the unit's
 # SystemCallFilter= lines allow (groups expanded by systemd-analyze).
 # Usage: check_syscalls.sh POSTGATED SYSTEMD_DIR SUBMIT_BENCH_PY
@@ -22,8 +24,12 @@ strace -qq -o /dev/null true 2>/dev/null || { echo "SKIP: ptrace not permitted h
 
 work=$(mktemp -d)
 pid=""
+broker=""
+peer=""
 cleanup() {
   [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null
+  [[ -n $broker ]] && kill "$broker" 2>/dev/null
+  [[ -n $peer ]] && kill "$peer" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,7 +44,29 @@ storage:
   create_key: true
 api:
   socket: $work/api.sock
+adapters:
+  - kind: barcode_scanner
+    counter: c1
+    transport: serial
+    path: $work/scanner
+  - kind: idcard_reader
+    counter: c1
+    transport: usb
+    usb: "0400:c35a"
 EOF
+if command -v socat >/dev/null 2>&1; then
+  socat pty,raw,echo=0,link="$work/scanner" pty,raw,echo=0,link="$work/peer" 2>/dev/null &
+  peer=$!
+  for _ in $(seq 100); do [[ -e $work/peer ]] && break; sleep 0.05; done
+fi
+if [[ -x /usr/sbin/mosquitto ]]; then
+  port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser %s\n' "$port" "$(id -un)" >"$work/mosquitto.conf"
+  /usr/sbin/mosquitto -c "$work/mosquitto.conf" >/dev/null 2>&1 &
+  broker=$!
+  printf 'uplink:\n  brokers: ["tcp://127.0.0.1:%s"]\n  telemetry_interval_s: 1\n' "$port" \
+    >>"$work/postgate.yaml"
+fi
 
 strace -f -qq -o "$work/trace" "$postgated" --config "$work/postgate.yaml" >"$work/log" 2>&1 &
 pid=$!
@@ -53,6 +81,11 @@ done
 "$python" "$client" throughput --socket "$work/api.sock" --connections 2 --window 16 --procs 1 \
   --duration 1 --warmup 0.2 >>"$work/client" ||
   { cat "$work/client" "$work/log"; echo "FAIL: pipelined submits failed"; exit 1; }
+if [[ -n $peer ]]; then
+  printf 'PG:OP:op-1\r\nRA123456785GB\r\n' >"$work/peer"
+fi
+# Telemetry and a batch go out over the uplink meanwhile.
+sleep 1.5
 # strace runs the daemon as its child: signal the daemon, not strace.
 daemon=$(pgrep -P "$pid" | head -n 1 || true)
 [[ -n $daemon ]] || daemon=$pid
