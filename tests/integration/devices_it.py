@@ -134,6 +134,7 @@ class SamReader(threading.Thread):
         super().__init__(daemon=True)
         self.pty, self.card, self.garbage_next = pty, None, False
         self.reads = 0
+        self.polls = 0  # find-card commands answered
         self.lock = threading.Lock()
         self.stop = False
         self.buf = b""
@@ -170,6 +171,7 @@ class SamReader(threading.Thread):
             card, garbage = self.card, self.garbage_next
             self.garbage_next = False
         if cmd == 0x20 and para == 0x01:
+            self.polls += 1
             reply = frame(0x9F, b"\x00\x00\x00\x00") if card else frame(0x80)
         elif cmd == 0x20 and para == 0x02:
             reply = frame(0x90, card["serial"]) if card else frame(0x81)
