@@ -85,6 +85,8 @@ struct DeviceAdapterConfig {
   std::uint32_t inter_key_timeout_ms = 100;
   std::uint32_t max_length = 512;
   std::uint32_t line_timeout_ms = 1000;  // mrz_reader: next line of a zone
+
+  friend bool operator==(const DeviceAdapterConfig&, const DeviceAdapterConfig&) = default;
 };
 
 struct AdapterConfig {

@@ -204,7 +204,8 @@ std::string counter_list(const std::vector<config::Counter>& cs) {
 bool same_adapter(const config::AdapterConfig& a, const config::AdapterConfig& b) {
   return a.kind == b.kind && a.name == b.name && a.counter == b.counter &&
          a.demo.rate_per_s == b.demo.rate_per_s && a.demo.count == b.demo.count &&
-         a.demo.seed == b.demo.seed && a.demo.refuse_ratio == b.demo.refuse_ratio;
+         a.demo.seed == b.demo.seed && a.demo.refuse_ratio == b.demo.refuse_ratio &&
+         a.device == b.device;
 }
 
 }  // namespace

@@ -15,6 +15,15 @@ config::Config base() {
   return c;
 }
 
+TEST(DiffConfig, DeviceSettingsChangeRestartsTheAdapters) {
+  auto next = base();
+  next.adapters[0].kind = "barcode_scanner";
+  auto same = next;
+  EXPECT_FALSE(diff_config(next, same).adapters);
+  same.adapters[0].device.baud = 19200;
+  EXPECT_TRUE(diff_config(next, same).adapters);
+}
+
 TEST(DiffConfig, NothingChanged) {
   const auto d = diff_config(base(), base());
   EXPECT_TRUE(d.applied.empty());
