@@ -354,7 +354,93 @@ def fixtures():
         "# what the idcard fixtures must decode to; the test adds the check digit\n"
         f"number17={SYNTH_NUMBER17}\n"
         f"mrz_number=E01234567\n")
+    add_hid_idcard_fixtures(f)
     return f
+
+
+# ---------------------------------------------------------------- SAM in HID reports
+
+HID_REPORT = 64  # bytes per report on the wire, report id included
+
+
+def hid_reader_descriptors(vid, pid, with_out_endpoint):
+    """A HID-class SAM reader: interrupt IN 0x81 and, optionally, interrupt OUT 0x02."""
+    itf = bytes([9, 4, 0, 0, 2 if with_out_endpoint else 1, 3, 0, 0, 0])
+    hid = bytes([9, 0x21]) + le16(0x0110) + bytes([0, 1, 0x22]) + le16(34)
+    eps = endpoint(0x81, 0x03, HID_REPORT, 1)
+    if with_out_endpoint:
+        eps += endpoint(0x02, 0x03, HID_REPORT, 1)
+    return device_descriptor(vid, pid, False) + configuration(itf + hid + eps)
+
+
+def hid_reports(frame, report_id=None):
+    """The generic framing: [report id] + frame bytes + zero padding per report."""
+    step = HID_REPORT - (1 if report_id is not None else 0)
+    out = []
+    for at in range(0, len(frame), step):
+        r = (bytes([report_id]) if report_id is not None else b"") + frame[at:at + step]
+        out.append(r.ljust(HID_REPORT, b"\0"))
+    return out
+
+
+def hid_ioctl(node, exchanges, report_id=None, set_report=False):
+    """Each command as OUT reports (interrupt OUT 0x02, or SET_REPORT control
+    requests: setup 21 09 <id> 02 0000 <len>), its reply as 64-byte interrupt
+    IN reports under the last of them. An exchange's reply may be a list of
+    ready-made reports (garbage, foreign report ids)."""
+    lines = [f"@DEV {node}"]
+    for out, reply in exchanges:
+        for r in hid_reports(out, report_id):
+            if set_report:
+                setup = bytes([0x21, 0x09, report_id or 0, 0x02]) + le16(0) + le16(len(r))
+                lines.append(f"USBDEVFS_REAPURBNDELAY 0 2 0 0 0 {8 + len(r)} {len(r)} 0 "
+                             f"{(setup + r).hex().upper()}")
+            else:
+                lines.append(f"USBDEVFS_REAPURBNDELAY 0 1 2 0 0 {len(r)} {len(r)} 0 {r.hex().upper()}")
+        reports = reply if isinstance(reply, list) else hid_reports(reply, report_id)
+        for r in reports:
+            lines.append(f" USBDEVFS_REAPURBNDELAY 0 1 129 0 0 {HID_REPORT} {len(r)} 0 {r.hex().upper()}")
+    return "\n".join(lines) + "\n"
+
+
+HID_READER_PID, HID_CTRL_READER_PID = 0xC35B, 0xC35C  # made-up ids of the synthetic readers
+
+
+def add_hid_idcard_fixtures(f):
+    text = card_text(SYNTH_NUMBER)
+    cycle = [(FIND, NO_CARD), (FIND, FIND_OK), (SELECT, SELECT_OK), (READ, read_reply(text))]
+    # A HID reader with interrupt OUT 0x02 / IN 0x81 in port 1-6, no report id:
+    # the read reply (1295 bytes) comes as 21 reports, the last one padded.
+    desc = hid_reader_descriptors(READER_VID, HID_READER_PID, True)
+    f["idcard_hid.umockdev"] = umockdev_file("1-6", 1, 7, READER_VID, HID_READER_PID, None, desc,
+                                             "Test HID ID Reader")
+    f["idcard_hid.ioctl"] = hid_ioctl("/dev/bus/usb/001/007", cycle)
+    # The same reader with report id 0x01 (63 frame bytes per report), and a
+    # stray report with id 0x07 before the first reply.
+    stray = [bytes([0x07]) + bytes(range(1, HID_REPORT))]
+    f["idcard_hid_id.ioctl"] = hid_ioctl(
+        "/dev/bus/usb/001/007",
+        [(FIND, stray + hid_reports(NO_CARD, 0x01))] + cycle[1:], report_id=0x01)
+    # Garbage: a report of noise before a reply, a find reply with a bad
+    # checksum, then a read reply whose checksum is wrong.
+    bad = bytearray(FIND_OK)
+    bad[-1] ^= 0xFF
+    bad_read = bytearray(read_reply(text))
+    bad_read[-1] ^= 0xFF
+    f["idcard_hid_garbage.ioctl"] = hid_ioctl("/dev/bus/usb/001/007", [
+        (FIND, [bytes([0x55]) * HID_REPORT] + hid_reports(NO_CARD)),
+        (FIND, bytes(bad)),
+        (FIND, FIND_OK),
+        (SELECT, SELECT_OK),
+        (READ, bytes(bad_read)),
+    ])
+    # A HID reader without an OUT endpoint in port 1-7: commands go as
+    # SET_REPORT requests, here with report id 0x02 both ways.
+    desc = hid_reader_descriptors(READER_VID, HID_CTRL_READER_PID, False)
+    f["idcard_hid_ctrl.umockdev"] = umockdev_file("1-7", 1, 8, READER_VID, HID_CTRL_READER_PID,
+                                                  None, desc, "Test HID ID Reader (no OUT)")
+    f["idcard_hid_ctrl.ioctl"] = hid_ioctl("/dev/bus/usb/001/008", cycle, report_id=0x02,
+                                           set_report=True)
 
 
 def main():
