@@ -18,6 +18,7 @@ struct UsbLink::Slot {
   std::uint8_t endpoint = 0;
   bool in_flight = false;
   bool continuous = false;
+  bool control = false;  // buffer = 8-byte setup packet + data stage
   ReadDone read_done;
   WriteDone write_done;
 };
@@ -251,6 +252,17 @@ void UsbLink::release_slot(Slot* s) {
 }
 
 core::Status UsbLink::submit(Slot* s, std::chrono::milliseconds timeout) {
+  if (s->control) {
+    libusb_fill_control_transfer(s->transfer, open_->handle, s->buffer.data(),
+                                 &UsbLink::transfer_done, s,
+                                 static_cast<unsigned>(timeout.count()));
+    s->in_flight = true;
+    if (int r = libusb_submit_transfer(s->transfer); r != 0) {
+      s->in_flight = false;
+      return std::unexpected(usb_error(r, "control request", open_->node));
+    }
+    return {};
+  }
   auto ep = open_->endpoints.find(s->endpoint);
   if (ep == open_->endpoints.end())
     return core::fail("no_endpoint", "",
@@ -340,6 +352,7 @@ void UsbLink::on_complete(Slot* s, int status, std::vector<std::uint8_t> data) {
   auto wd = std::move(s->write_done);
   std::uint8_t ep = s->endpoint;
   std::size_t asked = s->buffer.size();
+  if (s->control) asked -= LIBUSB_CONTROL_SETUP_SIZE;  // actual_length counts the data stage
   release_slot(s);
   if (status == LIBUSB_TRANSFER_COMPLETED) {
     if (rd) rd(std::move(data));
@@ -398,6 +411,31 @@ void UsbLink::read(std::uint8_t endpoint, std::size_t size, std::chrono::millise
     std::weak_ptr<bool> alive = alive_;
     asio::post(ctx_.io(), [alive, rd = std::move(rd), e = st.error()] {
       if (!alive.expired() && rd) rd(std::unexpected(e));
+    });
+  }
+}
+
+void UsbLink::control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t value,
+                          std::uint16_t index, std::vector<std::uint8_t> data, WriteDone done) {
+  if (!open_) {
+    std::weak_ptr<bool> alive = alive_;
+    asio::post(ctx_.io(), [alive, done = std::move(done)] {
+      if (!alive.expired() && done) done(core::fail("no_device", "", "device not open"));
+    });
+    return;
+  }
+  Slot* s = new_slot(0, LIBUSB_CONTROL_SETUP_SIZE);
+  s->control = true;
+  s->buffer.insert(s->buffer.end(), data.begin(), data.end());
+  libusb_fill_control_setup(s->buffer.data(), request_type, request, value, index,
+                            static_cast<std::uint16_t>(data.size()));
+  s->write_done = std::move(done);
+  if (auto st = submit(s, settings_.write_timeout); !st) {
+    auto wd = std::move(s->write_done);
+    release_slot(s);
+    std::weak_ptr<bool> alive = alive_;
+    asio::post(ctx_.io(), [alive, wd = std::move(wd), e = st.error()] {
+      if (!alive.expired() && wd) wd(std::unexpected(e));
     });
   }
 }

@@ -81,6 +81,11 @@ class UsbLink {
   void write(std::uint8_t endpoint, std::vector<std::uint8_t> bytes, WriteDone done);
   void read(std::uint8_t endpoint, std::size_t size, std::chrono::milliseconds timeout,
             ReadDone done);
+  // A request on the control endpoint with an OUT data stage (class or
+  // vendor requests such as HID SET_REPORT); `done` as for write(), with the
+  // data stage's length checked. Timeout: write_timeout.
+  void control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t value,
+                   std::uint16_t index, std::vector<std::uint8_t> data, WriteDone done);
 
   // Transfers currently submitted to libusb (for tests).
   std::size_t in_flight() const;
