@@ -168,6 +168,25 @@ TEST_F(SerialIdCardTest, GarbageBetweenFramesIsSkipped) {
   for (const auto& e : rec.errors) EXPECT_EQ(e.code, "garbage") << e.detail;
 }
 
+TEST_F(SerialIdCardTest, NoiseBurstThenACardReads) {
+  // A reader (or a wrong baud rate) spewing 16 KiB of noise: counted
+  // errors, no event, no crash; the card placed afterwards reads.
+  FakeSamReader peer(io, path());
+  auto reader = make_reader();
+  ASSERT_TRUE(wait_polls(peer, 1));
+  core::SplitMix64 random(99);
+  std::vector<std::uint8_t> noise(16 * 1024);
+  for (auto& b : noise) b = static_cast<std::uint8_t>(random.next());
+  peer.device().write_slowly(noise, 512, 1ms);
+  ASSERT_TRUE(run_until(io, [&] { return peer.device().idle(); }));
+  ASSERT_TRUE(wait_polls(peer, 3));
+  EXPECT_TRUE(rec.events.empty());
+  EXPECT_FALSE(rec.errors.empty());
+  peer.place_card(text);
+  ASSERT_TRUE(wait_reads(1));
+  EXPECT_EQ(rec.failures(), 0);
+}
+
 TEST_F(SerialIdCardTest, BadChecksumIsRetriedThenRead) {
   FakeSamReader peer(io, path());
   peer.next_reads.push_back(ReplyShape::corrupted());
