@@ -409,10 +409,15 @@ void Daemon::record_event(core::Event event) {
   spdlog::log(event.severity == "info" ? spdlog::level::info : spdlog::level::warn,
               "event {} ({}): {}", event.kind, event.severity, event.message);
   worker_->post([this, event = std::move(event)]() mutable {
-    auto r = store_->add_event(std::move(event));
-    asio::post(io_, [this, r = std::move(r)] {
+    auto r = store_->add_event(event);  // a copy: kept for the unstored path
+    asio::post(io_, [this, r = std::move(r), event = std::move(event)]() mutable {
       if (!r) {
-        spdlog::warn("event not stored: {}: {}", r.error().code, r.error().message);
+        // The store failing is often the news itself (full disk): HQ gets
+        // it anyway, from memory, if the link is up or comes up before a
+        // restart.
+        spdlog::warn("event not stored: {}: {}{}", r.error().code, r.error().message,
+                     uplink_ ? "; sending it unstored" : "");
+        if (uplink_) uplink_->send_transient_event(std::move(event));
         return;
       }
       if (uplink_) uplink_->notify_new_events();

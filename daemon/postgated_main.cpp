@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   daemon::setup_logging(daemon::detect_log_target());
   // A client that hangs up must not kill the daemon; Asio reports EPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (LimitFSIZE=, ulimit -f) must fail a write with EFBIG,
+  // which the store reports like a full disk, not kill the daemon.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   auto cfg = config::load_file(config_file);
   if (!cfg) {

@@ -139,7 +139,7 @@ class Listener final : public mqtt::iaction_listener {
 };
 
 struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
-  enum class PubKind : std::uint8_t { batch, event, birth, offline, telemetry };
+  enum class PubKind : std::uint8_t { batch, event, transient_event, birth, offline, telemetry };
   struct Pending {
     PubKind kind;
     std::uint64_t epoch;
@@ -580,7 +580,17 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     }
   }
 
+  void pump_transient() {
+    if (state != LinkState::connected || stopping) return;
+    while (!transient.empty()) {
+      const core::Event e = std::move(transient.front());
+      transient.pop_front();
+      publish(PubKind::transient_event, topics.events, event_payload(cfg.outlet, e), 1, false, 0);
+    }
+  }
+
   void pump_events() {
+    pump_transient();
     if (!events || state != LinkState::connected || stopping || event_pub != 0) return;
     auto evs = events->events_after(events_sent_upto, 1);
     if (!evs) {
@@ -624,6 +634,12 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
           return;  // again at the next connect or telemetry tick
         }
         pump_events();
+        break;
+      case PubKind::transient_event:
+        if (r.ok)
+          ++st.events_sent;
+        else
+          spdlog::warn("uplink: unstored event not sent: {}", describe_rc(r.rc, r.reason));
         break;
       case PubKind::birth:
         if (!r.ok) spdlog::warn("uplink: birth not published: {}", describe_rc(r.rc, r.reason));
@@ -811,7 +827,8 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   std::size_t paho_batches = 0;
   std::uint64_t next_pub_id = 1;
   std::uint64_t last_pub_id = 0;
-  std::uint64_t event_pub = 0;  // id of the event publish in flight, 0 when none
+  std::uint64_t event_pub = 0;        // id of the event publish in flight, 0 when none
+  std::deque<core::Event> transient;  // events the store could not keep
   std::uint64_t events_sent_upto = 0;
 
   TokenBucket record_bucket, byte_bucket;
@@ -860,6 +877,13 @@ void Uplink::notify_new_records() {
 }
 void Uplink::notify_new_events() {
   impl_->post([](Impl& s) { s.pump_events(); });
+}
+void Uplink::send_transient_event(core::Event event) {
+  impl_->post([e = std::move(event)](Impl& s) mutable {
+    if (s.transient.size() >= kTransientEventsMax) s.transient.pop_front();
+    s.transient.push_back(std::move(e));
+    s.pump_transient();
+  });
 }
 
 UplinkStatus Uplink::status() const {

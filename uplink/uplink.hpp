@@ -78,6 +78,11 @@ class Uplink {
   void notify_new_records();
   // An event was stored: send it when the link is up.
   void notify_new_events();
+  // An event the store could not keep (it is the store that failed: full
+  // disk, I/O error). Sent once, QoS 1, when the link is up; held in memory
+  // meanwhile (the newest kTransientEventsMax) and lost with the process.
+  void send_transient_event(core::Event event);
+  static constexpr std::size_t kTransientEventsMax = 32;
 
   UplinkStatus status() const;
 

@@ -488,6 +488,35 @@ def bad_acks(w):
                                                                         f["duplicates"], ignored))
 
 
+@case
+def storage_error(w):
+    """The edge's store fails (a file-size limit set on the running daemon:
+    writes fail with EFBIG, as on a full disk). Submits are refused with an
+    error, nothing half-written, and HQ still gets the storage_error event,
+    which the failing store cannot keep: it goes out from memory."""
+    import resource
+    w.broker.start()
+    w.hq.start()
+    w.start_edge()
+    w.submit(50, "ok")
+    w.wait_delivered(50)
+    files = [w.env.db, w.env.db + "-wal"]
+    limit = max(os.path.getsize(f) for f in files if os.path.exists(f)) + 256 * 1024
+    resource.prlimit(w.env.proc.pid, resource.RLIMIT_FSIZE, (limit, limit))
+    recs = [d.make_record(w.rng, "full-%05d" % i) for i in range(4000)]
+    answers = d.pipeline(w.env, [d.submit_line(r) for r in recs])
+    failed = [a for a in answers if not a.get("ok")]
+    check(failed, "no submit failed under a %d-byte file-size limit" % limit)
+    codes = sorted({a["error"]["code"] for a in failed})
+    check(w.env.proc.poll() is None, "postgated died under the file-size limit")
+    wait_until(lambda: "event storage_error" in w.hq.logs(), 30, "HQ to log the storage_error event")
+    unstored = "sending it unstored" in w.env.logs()
+    ok = len(answers) - len(failed)
+    print("file-size limit %d bytes: %d submits ok, then %d refused (%s); HQ got storage_error "
+          "(%s); postgated alive" % (limit, ok, len(failed), ", ".join(codes),
+                                     "sent unstored" if unstored else "stored and sent"))
+
+
 def make_certs(dir):
     """A CA, a server certificate for 127.0.0.1, client certificates for the
     edge and HQ, and a client certificate from another CA."""
