@@ -2,7 +2,8 @@
 # Shape check of systemd/udev/70-postgate.rules (systemd 252 has no
 # `udevadm verify`): every rule names a subsystem and a vendor id (4 hex
 # digits, optionally a product id), gives group postgate and mode 0660, and
-# nothing else; usb rules match whole devices (DEVTYPE usb_device), which is
+# nothing else (tty rules also keep ModemManager off the port, which would
+# otherwise probe a reader with AT commands); usb rules match whole devices (DEVTYPE usb_device), which is
 # the node libusb opens.
 # Usage: check_udev.sh RULES_FILE
 set -euo pipefail
@@ -13,7 +14,7 @@ while IFS= read -r line || [[ -n $line ]]; do
   [[ -z ${line// } || $line =~ ^[[:space:]]*# ]] && continue
   n=$((n + 1))
   usb='^SUBSYSTEM=="usb", ENV\{DEVTYPE\}=="usb_device", ATTRS\{idVendor\}=="[0-9a-f]{4}"(, ATTRS\{idProduct\}=="[0-9a-f]{4}")?, GROUP="postgate", MODE="0660"$'
-  tty='^SUBSYSTEM=="tty", ATTRS\{idVendor\}=="[0-9a-f]{4}"(, ATTRS\{idProduct\}=="[0-9a-f]{4}")?, GROUP="postgate", MODE="0660"$'
+  tty='^SUBSYSTEM=="tty", ATTRS\{idVendor\}=="[0-9a-f]{4}"(, ATTRS\{idProduct\}=="[0-9a-f]{4}")?, GROUP="postgate", MODE="0660", ENV\{ID_MM_DEVICE_IGNORE\}="1"$'
   if ! [[ $line =~ $usb || $line =~ $tty ]]; then
     echo "FAIL: $rules: rule of an unexpected shape: $line"
     status=1
