@@ -126,41 +126,6 @@ std::string format_status(const json& s) {
   return out;
 }
 
-std::string format_records(const json& records) {
-  const std::vector<std::string> head = {"SEQ",    "ACCEPTED_AT", "COUNTER", "NAME",
-                                         "NUMBER", "WAYBILLS",    "OUTCOME"};
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& r : records) {
-    std::string waybills;
-    if (auto w = r.find("waybills"); w != r.end() && w->is_array())
-      for (const auto& n : *w) waybills += (waybills.empty() ? "" : ",") + n.get<std::string>();
-    std::string outcome = "-";
-    if (auto i = r.find("inspection"); i != r.end() && i->is_object()) {
-      outcome = str(*i, "outcome");
-      if (const auto cat = str(*i, "category", ""); !cat.empty()) outcome += ":" + cat;
-    }
-    const json sender = r.value("sender", json::object());
-    rows.push_back({str(r, "seq"), str(r, "accepted_at"), str(r, "counter"), str(sender, "name"),
-                    str(sender, "doc_number"), waybills, outcome});
-  }
-  std::vector<std::size_t> width(head.size());
-  for (std::size_t c = 0; c < head.size(); ++c) {
-    width[c] = display_width(head[c]);
-    for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
-  }
-  std::string out;
-  auto emit = [&](const std::vector<std::string>& row) {
-    std::string l;
-    for (std::size_t c = 0; c < row.size(); ++c)
-      l += c + 1 == row.size() ? row[c] : pad(row[c], width[c] + 2);
-    out += l + "\n";
-  };
-  emit(head);
-  for (const auto& row : rows) emit(row);
-  if (rows.empty()) out += "(no records)\n";
-  return out;
-}
-
 namespace {
 
 std::string table(const std::vector<std::string>& head,
@@ -183,6 +148,28 @@ std::string table(const std::vector<std::string>& head,
 }
 
 }  // namespace
+
+std::string format_records(const json& records) {
+  const std::vector<std::string> head = {"SEQ",    "ACCEPTED_AT", "COUNTER", "NAME",
+                                         "NUMBER", "WAYBILLS",    "OUTCOME"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : records) {
+    std::string waybills;
+    if (auto w = r.find("waybills"); w != r.end() && w->is_array())
+      for (const auto& n : *w) waybills += (waybills.empty() ? "" : ",") + n.get<std::string>();
+    std::string outcome = "-";
+    if (auto i = r.find("inspection"); i != r.end() && i->is_object()) {
+      outcome = str(*i, "outcome");
+      if (const auto cat = str(*i, "category", ""); !cat.empty()) outcome += ":" + cat;
+    }
+    const json sender = r.value("sender", json::object());
+    rows.push_back({str(r, "seq"), str(r, "accepted_at"), str(r, "counter"), str(sender, "name"),
+                    str(sender, "doc_number"), waybills, outcome});
+  }
+  std::string out = table(head, rows);
+  if (rows.empty()) out += "(no records)\n";
+  return out;
+}
 
 std::string format_devices(const json& devices) {
   const std::vector<std::string> head = {"NAME",  "KIND",   "COUNTER",    "STATE",
