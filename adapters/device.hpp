@@ -25,9 +25,12 @@ enum class DeviceState {
 
 inline std::string_view to_string(DeviceState s) {
   switch (s) {
-    case DeviceState::absent: return "absent";
-    case DeviceState::attached: return "attached";
-    case DeviceState::failed: return "failed";
+    case DeviceState::absent:
+      return "absent";
+    case DeviceState::attached:
+      return "attached";
+    case DeviceState::failed:
+      return "failed";
   }
   return "unknown";
 }
