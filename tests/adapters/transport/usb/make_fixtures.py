@@ -410,11 +410,14 @@ def add_hid_idcard_fixtures(f):
     text = card_text(SYNTH_NUMBER)
     cycle = [(FIND, NO_CARD), (FIND, FIND_OK), (SELECT, SELECT_OK), (READ, read_reply(text))]
     # A HID reader with interrupt OUT 0x02 / IN 0x81 in port 1-6, no report id:
-    # the read reply (1295 bytes) comes as 21 reports, the last one padded.
+    # the first reply comes after an idle (all-zero) report and starts 60
+    # bytes into its report, so its preamble is split over two reports; the
+    # read reply (1295 bytes) comes as 21 reports, the last one padded.
     desc = hid_reader_descriptors(READER_VID, HID_READER_PID, True)
     f["idcard_hid.umockdev"] = umockdev_file("1-6", 1, 7, READER_VID, HID_READER_PID, None, desc,
                                              "Test HID ID Reader")
-    f["idcard_hid.ioctl"] = hid_ioctl("/dev/bus/usb/001/007", cycle)
+    late = [bytes(HID_REPORT)] + hid_reports(bytes(60) + NO_CARD)
+    f["idcard_hid.ioctl"] = hid_ioctl("/dev/bus/usb/001/007", [(FIND, late)] + cycle[1:])
     # The same reader with report id 0x01 (63 frame bytes per report), and a
     # stray report with id 0x07 before the first reply.
     stray = [bytes([0x07]) + bytes(range(1, HID_REPORT))]
