@@ -76,6 +76,9 @@ struct DeviceAdapterConfig {
   std::uint32_t in_endpoint = 0x81;     // also the interrupt IN endpoint of HID devices
   std::uint32_t out_body_endpoint = 0;  // 0: none (SAM_V split endpoints otherwise)
   std::uint32_t in_body_endpoint = 0;
+  std::string usb_mode = "bulk";   // idcard usb: "bulk" | "hid" (SAM frames in HID reports)
+  std::uint32_t report_size = 64;  // hid: bytes per report, report id included
+  std::uint32_t report_id = 0;     // hid: 0 = reports carry no id
   std::uint32_t poll_interval_ms = 300;
   std::string read_command = "text_photo";
   // barcode_scanner, mrz_reader

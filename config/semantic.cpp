@@ -52,7 +52,8 @@ void check_device(const AdapterConfig& a, const std::string& element, LoadContex
   const DeviceAdapterConfig& d = a.device;
   static const std::vector<std::string> usb_only = {
       "usb",         "usb_serial",        "usb_port",         "usb_interface", "out_endpoint",
-      "in_endpoint", "out_body_endpoint", "in_body_endpoint", "protocol",      "terminator"};
+      "in_endpoint", "out_body_endpoint", "in_body_endpoint", "protocol",      "terminator",
+      "usb_mode",    "report_size",       "report_id"};
   static const std::vector<std::string> serial_only = {"path", "baud", "framing", "flow_control",
                                                        "line_end"};
   if (d.transport.empty()) return;  // reported as a missing required key
@@ -77,6 +78,9 @@ void check_device(const AdapterConfig& a, const std::string& element, LoadContex
     if (ctx.given(port_path) && !d.usb_port.empty() && !std::regex_match(d.usb_port, port))
       ctx.report(ctx.at(port_path), port_path,
                  "expected a port path such as 1-1 or 1-1.2, got " + quote(d.usb_port));
+    if (a.kind == "idcard_reader" && d.usb_mode == "bulk" && d.out_endpoint == 0)
+      ctx.report(ctx.at(element + ".out_endpoint"), element + ".out_endpoint",
+                 "0 (SET_REPORT) needs usb_mode: hid; bulk readers need an OUT endpoint");
     const bool split_out = d.out_body_endpoint != 0, split_in = d.in_body_endpoint != 0;
     if (split_out != split_in)
       ctx.report(ctx.at(element), element + ".out_body_endpoint",

@@ -1,6 +1,7 @@
 #include "daemon/device_factory.hpp"
 
 #include "adapters/idcard/serial_idcard_reader.hpp"
+#include "adapters/idcard/usb_hid_idcard_reader.hpp"
 #include "adapters/idcard/usb_idcard_reader.hpp"
 #include "adapters/mrz/serial_mrz_reader.hpp"
 #include "adapters/mrz/usb_hid_mrz_reader.hpp"
@@ -106,6 +107,19 @@ core::Result<std::unique_ptr<adapters::Device>> make_device(
                                ? adapters::idcard::ReadCommand::text_photo_fingerprint
                                : adapters::idcard::ReadCommand::text_photo;
     session.keep_photo = false;  // no evidence store for photos yet: dropped
+    if (on_usb && d.usb_mode == "hid") {
+      adapters::idcard::UsbHidIdCardReaderSettings s;
+      if (auto st = fill_usb(a, s.link); !st) return std::unexpected(st.error());
+      s.out_endpoint = static_cast<std::uint8_t>(d.out_endpoint);
+      s.in_endpoint = static_cast<std::uint8_t>(d.in_endpoint);
+      s.report_size = d.report_size;
+      if (d.report_id != 0) s.report_id = static_cast<std::uint8_t>(d.report_id);
+      s.session = session;
+      if (auto st = adapters::idcard::check(s); !st)
+        return std::unexpected(at(a, "report_size", st.error()));
+      return made<adapters::idcard::UsbHidIdCardReader>(io, *usb_ctx, std::move(s), std::move(sink),
+                                                        clock);
+    }
     if (on_usb) {
       adapters::idcard::UsbIdCardReaderSettings s;
       if (auto st = fill_usb(a, s.link); !st) return std::unexpected(st.error());
