@@ -1,85 +1,36 @@
 #pragma once
-// What every serial driver shares: a SerialLink, one wake-up timer for the
-// codec, the clock, and the DeviceSink with the state it was last told.
-// A driver subclass adds its codec and moves bytes, time and outputs
-// between the two.
-//
-// State reported to the sink: the link's (absent, attached, failed), except
-// that a driver may mark an attached line failed at the protocol level
-// ("reader not answering"); that mark is cleared on the next link change.
+// What every serial driver shares: a SerialLink under the DriverCore (sink,
+// state, wake-up timer, clock). A driver subclass adds its codec and moves
+// bytes, time and outputs between the two.
 #include <cstdint>
-#include <memory>
-#include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include "adapters/device.hpp"
+#include "adapters/driver_core.hpp"
 #include "adapters/transport/serial/serial_link.hpp"
-#include "core/time.hpp"
 
 namespace postgate::adapters::serial {
 
-// The process-wide system clock, the default for drivers.
-const core::Clock& system_clock();
+using adapters::system_clock;
 
-class SerialDriver : public Device {
+class SerialDriver : public DriverCore {
  public:
   ~SerialDriver() override;
-  void start() override;
-  void stop() override;
-  DeviceState state() const override { return state_; }
-  const std::string& detail() const { return detail_; }
   const SerialLink& link() const { return link_; }
 
  protected:
   SerialDriver(boost::asio::io_context& io, LinkSettings link, DeviceSink sink,
                const core::Clock& clock);
 
-  // The line was opened (again): start talking.
-  virtual void link_up(core::TimePoint now) = 0;
-  // The line was lost: forget partial input. The timer is already cancelled.
-  virtual void link_down() = 0;
-  virtual void bytes_in(std::span<const std::uint8_t> bytes, core::TimePoint now) = 0;
-  virtual void timer_fired(core::TimePoint now) = 0;
-
-  // Arms the timer for `at` (nullopt: cancels it). Ignored once stopped.
-  void wake_at(std::optional<core::TimePoint> at);
   bool send(std::vector<std::uint8_t> bytes);
-  // Sink calls; false when the driver was stopped from inside the callback
-  // (the caller must then return without touching its codec's output).
-  bool emit(const core::WorkflowEvent& event);
-  bool emit_error(const DeviceError& error);
-  // nullopt: the protocol works; a detail: the line is open but the device
-  // does not do its job (reported as failed).
-  void set_protocol_fault(std::optional<std::string> detail);
-  bool active() const { return started_ && !stopped_; }
-  core::TimePoint now() const { return clock_.now(); }
 
  private:
-  void on_link_state(DeviceState s, const std::string& detail);
-  void on_link_bytes(std::span<const std::uint8_t> bytes);
-  void report();
+  void open_link() override { link_.start(); }
+  void close_link() override { link_.stop(); }
 
-  DeviceSink sink_;
-  const core::Clock& clock_;
-  boost::asio::steady_timer timer_;
   SerialLink link_;
-  DeviceState link_state_ = DeviceState::absent;
-  std::string link_detail_;
-  std::optional<std::string> fault_;
-  DeviceState state_ = DeviceState::absent;
-  std::string detail_ = "not started";
-  bool reported_ = false;
-  bool started_ = false;
-  bool stopped_ = false;
-  std::uint64_t timer_seq_ = 0;
-  // Timer handlers hold a weak reference: a handler that runs after the
-  // driver is gone sees it expired and does nothing.
-  std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 
 }  // namespace postgate::adapters::serial
