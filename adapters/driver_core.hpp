@@ -35,6 +35,25 @@ class DriverCore : public Device {
   DeviceState state() const override { return state_; }
   const std::string& detail() const { return detail_; }
 
+  // The sink side of a driver, for the helpers that hand a codec's output
+  // over (idcard/session_output.hpp, mrz/zone_output.hpp). Only the driver
+  // itself gives one out (emitter() is protected).
+  class Emitter {
+   public:
+    bool emit(const core::WorkflowEvent& event) { return core_->emit(event); }
+    bool emit_error(const DeviceError& error) { return core_->emit_error(error); }
+    void set_protocol_fault(std::optional<std::string> detail) {
+      core_->set_protocol_fault(std::move(detail));
+    }
+    void wake_at(std::optional<core::TimePoint> at) { core_->wake_at(at); }
+    bool active() const { return core_->active(); }
+
+   private:
+    friend class DriverCore;
+    explicit Emitter(DriverCore& core) : core_(&core) {}
+    DriverCore* core_;
+  };
+
  protected:
   // Which new details are told to the sink when the state stays the same:
   // only a failure's, or every one.
@@ -70,6 +89,7 @@ class DriverCore : public Device {
   core::TimePoint now() const { return clock_.now(); }
   // A weak token for callbacks that may outlive the driver.
   std::weak_ptr<int> life() const { return life_; }
+  Emitter emitter() { return Emitter(*this); }
 
   // The transport base's link handlers.
   void on_link_state(DeviceState s, const std::string& detail);

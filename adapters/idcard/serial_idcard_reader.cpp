@@ -30,22 +30,7 @@ void SerialIdCardReader::timer_fired(core::TimePoint now) {
 
 void SerialIdCardReader::apply(SamSessionOutput out) {
   for (auto& frame : out.send) send(std::move(frame));
-  for (const auto& e : out.errors) {
-    if (!emit_error(e)) return;
-  }
-  if (out.card && card_handler_) {
-    card_handler_(*out.card, out.photo);
-    if (!active()) return;
-  }
-  for (const auto& ev : out.events) {
-    if (!emit(ev)) return;
-  }
-  if (out.responding) {
-    set_protocol_fault(*out.responding ? std::nullopt
-                                       : std::optional<std::string>("reader not answering"));
-    if (!active()) return;
-  }
-  wake_at(out.wake_at);
+  deliver(out, card_handler_, emitter());
 }
 
 }  // namespace postgate::adapters::idcard

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "adapters/idcard/codec/sam_session.hpp"
+#include "adapters/idcard/session_output.hpp"
 #include "adapters/transport/serial/serial_driver.hpp"
 
 namespace postgate::adapters::idcard {
@@ -25,10 +26,8 @@ class SerialIdCardReader final : public serial::SerialDriver {
                      DeviceSink sink, const core::Clock& clock = serial::system_clock());
   ~SerialIdCardReader() override;
 
-  // Called with each card read (just before its IdentityRead goes to the
-  // sink): the whole text (address, validity, ...) and, with
-  // session.keep_photo, the raw WLT photo. Optional.
-  using CardHandler = std::function<void(const CardText&, const std::optional<Bytes>& photo)>;
+  // Called with each card read (see session_output.hpp). Optional.
+  using CardHandler = idcard::CardHandler;
   void on_card(CardHandler handler) { card_handler_ = std::move(handler); }
 
   const SamSession& session() const { return session_; }

@@ -104,23 +104,7 @@ void UsbHidIdCardReader::timer_fired(core::TimePoint now) {
 
 void UsbHidIdCardReader::apply(SamSessionOutput out) {
   for (auto& frame : out.send) out_queue_.push_back(std::move(frame));
-  for (const auto& e : out.errors) {
-    if (!emit_error(e)) return;
-  }
-  if (out.card && card_handler_) {
-    card_handler_(*out.card, out.photo);
-    if (!active()) return;
-  }
-  for (const auto& ev : out.events) {
-    if (!emit(ev)) return;
-  }
-  if (out.responding) {
-    set_protocol_fault(*out.responding ? std::nullopt
-                                       : std::optional<std::string>("reader not answering"));
-    if (!active()) return;
-  }
-  wake_at(out.wake_at);
-  send_next();
+  if (deliver(out, card_handler_, emitter())) send_next();
 }
 
 void UsbHidIdCardReader::send_next() {

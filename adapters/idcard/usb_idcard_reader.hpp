@@ -22,6 +22,7 @@
 #include <optional>
 
 #include "adapters/idcard/codec/sam_session.hpp"
+#include "adapters/idcard/session_output.hpp"
 #include "adapters/transport/usb/usb_driver.hpp"
 
 namespace postgate::adapters::idcard {
@@ -47,9 +48,8 @@ class UsbIdCardReader final : public usb::UsbDriver {
                   const core::Clock& clock = usb::system_clock());
   ~UsbIdCardReader() override;
 
-  // Called with each card read (just before its IdentityRead goes to the
-  // sink): the whole text and, with session.keep_photo, the raw WLT photo.
-  using CardHandler = std::function<void(const CardText&, const std::optional<Bytes>& photo)>;
+  // Called with each card read (see session_output.hpp). Optional.
+  using CardHandler = idcard::CardHandler;
   void on_card(CardHandler handler) { card_handler_ = std::move(handler); }
 
   const SamSession& session() const { return session_; }
