@@ -1,5 +1,7 @@
 #include "adapters/mrz/serial_mrz_reader.hpp"
 
+#include "adapters/mrz/zone_output.hpp"
+
 namespace postgate::adapters::mrz {
 
 SerialMrzReader::SerialMrzReader(boost::asio::io_context& io, SerialMrzReaderSettings settings,
@@ -26,13 +28,7 @@ void SerialMrzReader::timer_fired(core::TimePoint now) {
 }
 
 void SerialMrzReader::apply(MrzOutput out) {
-  for (const auto& e : out.errors) {
-    if (!emit_error(e)) return;
-  }
-  for (const auto& ev : out.events) {
-    if (!emit(ev)) return;
-  }
-  wake_at(reader_.wake_at());
+  if (deliver(out, emitter())) wake_at(reader_.wake_at());
 }
 
 }  // namespace postgate::adapters::mrz

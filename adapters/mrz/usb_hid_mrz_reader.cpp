@@ -1,5 +1,7 @@
 #include "adapters/mrz/usb_hid_mrz_reader.hpp"
 
+#include "adapters/mrz/zone_output.hpp"
+
 namespace postgate::adapters::mrz {
 
 UsbHidMrzReader::UsbHidMrzReader(boost::asio::io_context& io, usb::UsbContext& ctx,
@@ -27,13 +29,7 @@ void UsbHidMrzReader::timer_fired(core::TimePoint now) {
 }
 
 void UsbHidMrzReader::apply(MrzOutput out) {
-  for (const auto& e : out.errors) {
-    if (!emit_error(e)) return;
-  }
-  for (const auto& ev : out.events) {
-    if (!emit(ev)) return;
-  }
-  wake_at(reader_.wake_at());
+  if (deliver(out, emitter())) wake_at(reader_.wake_at());
 }
 
 }  // namespace postgate::adapters::mrz
