@@ -669,6 +669,7 @@ UplinkConfig test_config(const std::string& uri, const std::string& outlet) {
   c.drain_records_per_s = 0;
   c.drain_bytes_per_s = 0;
   c.telemetry_interval = 0ms;
+  c.max_inflight_batches = 8;  // the tests fill it with a few thousand records
   c.stop_timeout = 3s;
   c.version = "0.1.0-test";
   return c;
