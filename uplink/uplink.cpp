@@ -665,16 +665,19 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     }
     if (*n <= delivered_upto) return;  // repeated or older: harmless
     if (*n > max_sent) {
-      // Seqs that existed at start may have been sent by the previous run
-      // (an ack kept in the broker session): not applied, but not suspicious.
+      // Beyond anything stored here: not an ack of ours.
       if (*n > last_seq_at_start) {
         ++st.bad_acks;
         spdlog::warn("uplink: ack for seq {} ignored: only {} was sent [bad acks: {}]", *n,
                      max_sent, st.bad_acks);
-      } else {
-        spdlog::info("uplink: ack for seq {} from an earlier run ignored", *n);
+        return;
       }
-      return;
+      // Records that existed at start and that an earlier run sent: HQ's
+      // ack says it holds them all, and it is the only way forward when
+      // that run died before writing the ack down (we resend from the last
+      // ack we wrote, HQ answers with its watermark above what we resent).
+      spdlog::info("uplink: ack for seq {} covers records an earlier run sent", *n);
+      max_sent = *n;
     }
     // HQ holds everything up to n: the window moves at once. Writing that
     // down (mark_delivered waits for the store writer's fsync) is coalesced

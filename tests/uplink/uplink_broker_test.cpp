@@ -190,6 +190,32 @@ TEST_F(UplinkBroker, AckTimeoutResendsFromTheLastAck) {
   EXPECT_TRUE(edge.stop());
 }
 
+// An earlier run died after HQ stored records but before it wrote HQ's ack
+// down: this run resends from the last ack it knows, and HQ answers with its
+// watermark, above anything this run has sent. That ack must move it on.
+TEST_F(UplinkBroker, AckBeyondWhatThisRunSentCoversAnEarlierRunsRecords) {
+  start_broker();
+  auto hq = start_hq();
+  hq->set_auto_ack(false);
+  MemoryOutbox outbox;
+  outbox.append(5000);  // all there at start, none marked delivered
+  Edge edge(test_config(broker_->uri()), outbox);
+  ASSERT_TRUE(edge.start());
+  ASSERT_TRUE(wait_until([&] { return edge.status().inflight_batches == 8; }, 5s));
+  hq->publish("postgate/v1/sh-0001/ack", R"({"upto_seq":4000})");  // beyond the window
+  ASSERT_TRUE(wait_until([&] { return outbox.delivered() == 4000; }, 5s));
+  EXPECT_EQ(edge.status().bad_acks, 0u);
+  // Sending goes on after 4000, and an ack beyond every stored seq is still refused.
+  ASSERT_TRUE(wait_until([&] { return hq->count_of("sh-0001", 4001) >= 1; }, 5s));
+  hq->publish("postgate/v1/sh-0001/ack", R"({"upto_seq":5001})");
+  ASSERT_TRUE(wait_until([&] { return edge.status().bad_acks == 1; }, 5s));
+  // (The test HQ acks only what it saw without a gap: ack the rest by hand.)
+  ASSERT_TRUE(wait_until([&] { return hq->count_of("sh-0001", 5000) >= 1; }, 5s));
+  hq->publish("postgate/v1/sh-0001/ack", R"({"upto_seq":5000})");
+  ASSERT_TRUE(wait_until([&] { return outbox.pending() == 0; }, 5s));
+  EXPECT_TRUE(edge.stop());
+}
+
 TEST_F(UplinkBroker, MemoryIsBoundedByTheWindowWhateverTheBacklog) {
   start_broker();
   auto hq = start_hq();
