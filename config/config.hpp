@@ -28,6 +28,7 @@ struct StorageConfig {
   std::string key_credential;  // systemd credential name; wins over key_file when set and present
   std::vector<std::filesystem::path> previous_key_files;
   std::filesystem::path quarantine_dir;  // empty: <dir of path>/quarantine (load_* fills it in)
+  std::filesystem::path evidence_dir;    // empty: <dir of path>/evidence (load_* fills it in)
   std::string synchronous = "full";      // full | extra
   std::uint32_t group_commit_max = 256;
   std::uint32_t retention_days = 365;
@@ -81,6 +82,7 @@ struct DeviceAdapterConfig {
   std::uint32_t report_id = 0;     // hid: 0 = reports carry no id
   std::uint32_t poll_interval_ms = 300;
   std::string read_command = "text_photo";
+  bool keep_photo = false;  // seal the card's photo into storage.evidence_dir
   // barcode_scanner, mrz_reader
   std::string protocol = "keyboard";  // usb: "keyboard" | "pos"
   std::string terminator = "enter";   // usb keyboard: enter | tab | enter_or_tab | none

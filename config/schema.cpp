@@ -262,6 +262,12 @@ struct Schema {
                          .description = "Where unreadable database files are moved aside.",
                          .default_doc = "`quarantine` next to `path`"},
                      &StorageConfig::quarantine_dir),
+                bind(Key{.name = "evidence_dir",
+                         .type = Type::path,
+                         .description = "Where evidence files are kept, sealed with the record "
+                                        "key (ID-card photos with `keep_photo`).",
+                         .default_doc = "`evidence` next to `path`"},
+                     &StorageConfig::evidence_dir),
                 bind(Key{.name = "synchronous",
                          .type = Type::enumeration,
                          .description = "SQLite `synchronous` level. Records are a legal "
@@ -472,7 +478,15 @@ struct Schema {
                                  "dropped).",
                   .default_yaml = "text_photo",
                   .values = {"text_photo", "text_photo_fingerprint"}},
-                       &DeviceAdapterConfig::read_command)})
+                       &DeviceAdapterConfig::read_command),
+                  bind(Key{.name = "keep_photo",
+                  .type = Type::boolean,
+                  .description = "Keep the card's photo (never decoded) as evidence "
+                                 "`id_photo` of the records of its holder, sealed "
+                                 "with the record key in `storage.evidence_dir`; "
+                                 "false: dropped at once.",
+                  .default_yaml = "false"},
+                       &DeviceAdapterConfig::keep_photo)})
       idcard_reader.keys.push_back(std::move(k));
 
     barcode_scanner = {

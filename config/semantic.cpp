@@ -226,6 +226,7 @@ void check_storage_and_api(Config& c, LoadContext& ctx) {
                "must not be the database file (storage.path)");
   }
   if (st.quarantine_dir.empty()) st.quarantine_dir = st.path.parent_path() / "quarantine";
+  if (st.evidence_dir.empty()) st.evidence_dir = st.path.parent_path() / "evidence";
 
   const std::string socket = c.api.socket.string();
   if (socket.size() > kMaxSocketPath) {

@@ -347,6 +347,9 @@ void Daemon::perform(const std::string& counter, std::vector<core::WorkflowEffec
       continue;
     }
     auto& c = std::get<core::Commit>(effect);
+    if (photos_)
+      if (auto ref = photos_->for_commit(counter, c.acceptance.sender.number))
+        c.acceptance.evidence.push_back(std::move(*ref));
     const core::CounterWorkflow* wf = workflows_.at(counter).get();
     commit(std::move(c.acceptance), [this, counter, wf](core::Result<storage::SubmitOk> r) {
       auto it = workflows_.find(counter);
@@ -476,6 +479,11 @@ void Daemon::start_adapters() {
             .input = [this](const std::string& counter,
                             const core::WorkflowEvent& e) { feed(counter, e); },
             .alert = [this](core::Event e) { record_event(std::move(e)); },
+            .photo =
+                [this](const std::string& counter, const std::string& device,
+                       const std::string& number, const std::vector<std::uint8_t>& raw) {
+                  keep_photo(counter, device, number, raw);
+                },
         });
   }
   devices_->start(cfg_.adapters, workflow_settings_.utc_offset);
@@ -496,6 +504,20 @@ void Daemon::start_adapters() {
     demos_.push_back(std::move(r));
   }
   for (auto& r : demos_) schedule(*r);
+}
+
+void Daemon::keep_photo(const std::string& counter, const std::string& device,
+                        const std::string& doc_number, const std::vector<std::uint8_t>& photo) {
+  if (!photos_) {
+    auto ring = load_keyring(cfg_.storage);
+    if (!ring) {
+      spdlog::error("device {}: photo not kept: key: {}", device, ring.error().message);
+      return;
+    }
+    photos_ = std::make_unique<IdPhotos>(cfg_.storage.evidence_dir, ring->current);
+  }
+  if (auto s = photos_->keep(counter, device, doc_number, photo, clock_.now()); !s)
+    spdlog::error("device {}: photo not kept: {} ({})", device, s.error().message, s.error().code);
 }
 
 void Daemon::stop_adapters() {

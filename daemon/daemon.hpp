@@ -27,6 +27,7 @@
 #include "daemon/api_server.hpp"
 #include "daemon/blocking_worker.hpp"
 #include "daemon/device_manager.hpp"
+#include "daemon/id_photos.hpp"
 #include "daemon/system_random.hpp"
 #include "storage/record_store.hpp"
 #include "uplink/uplink.hpp"
@@ -85,6 +86,8 @@ class Daemon final : public ApiBackend {
 
   void build_workflows();
   void start_adapters();
+  void keep_photo(const std::string& counter, const std::string& device,
+                  const std::string& doc_number, const std::vector<std::uint8_t>& photo);
   void stop_adapters();
   void schedule(DemoRunner& r);
   void deliver(DemoRunner& r);
@@ -117,6 +120,7 @@ class Daemon final : public ApiBackend {
   std::map<std::string, std::unique_ptr<core::CounterWorkflow>> workflows_;
   std::vector<std::unique_ptr<DemoRunner>> demos_;
   std::unique_ptr<DeviceManager> devices_;  // the real devices (drivers)
+  std::unique_ptr<IdPhotos> photos_;        // when a reader keeps photos
   std::unique_ptr<ApiServer> api_;
   asio::signal_set signals_;
   asio::steady_timer tick_timer_;

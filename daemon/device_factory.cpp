@@ -71,6 +71,19 @@ core::Result<std::unique_ptr<adapters::Device>> made(Args&&... args) {
   return std::unique_ptr<adapters::Device>(std::make_unique<T>(std::forward<Args>(args)...));
 }
 
+// An ID-card reader, with its photo handed on when kept.
+template <class T, class... Args>
+core::Result<std::unique_ptr<adapters::Device>> made_reader(const PhotoSink& photo,
+                                                            Args&&... args) {
+  auto reader = std::make_unique<T>(std::forward<Args>(args)...);
+  if (photo)
+    reader->on_card([photo](const adapters::idcard::CardText& text,
+                            const std::optional<adapters::idcard::Bytes>& raw) {
+      if (raw) photo(text.document, *raw);
+    });
+  return std::unique_ptr<adapters::Device>(std::move(reader));
+}
+
 }  // namespace
 
 bool is_device_kind(const std::string& kind) {
@@ -92,7 +105,8 @@ std::string device_where(const config::AdapterConfig& a) {
 
 core::Result<std::unique_ptr<adapters::Device>> make_device(
     boost::asio::io_context& io, usb::UsbContext* usb_ctx, const config::AdapterConfig& a,
-    std::chrono::minutes utc_offset, adapters::DeviceSink sink, const core::Clock& clock) {
+    std::chrono::minutes utc_offset, adapters::DeviceSink sink, const core::Clock& clock,
+    PhotoSink photo) {
   const auto& d = a.device;
   const bool on_usb = d.transport == "usb";
   if (on_usb && usb_ctx == nullptr)
@@ -106,7 +120,8 @@ core::Result<std::unique_ptr<adapters::Device>> make_device(
     session.read_command = d.read_command == "text_photo_fingerprint"
                                ? adapters::idcard::ReadCommand::text_photo_fingerprint
                                : adapters::idcard::ReadCommand::text_photo;
-    session.keep_photo = false;  // no evidence store for photos yet: dropped
+    session.keep_photo = d.keep_photo && photo;
+    if (!d.keep_photo) photo = {};
     if (on_usb && d.usb_mode == "hid") {
       adapters::idcard::UsbHidIdCardReaderSettings s;
       if (auto st = fill_usb(a, s.link); !st) return std::unexpected(st.error());
@@ -117,8 +132,8 @@ core::Result<std::unique_ptr<adapters::Device>> make_device(
       s.session = session;
       if (auto st = adapters::idcard::check(s); !st)
         return std::unexpected(at(a, "report_size", st.error()));
-      return made<adapters::idcard::UsbHidIdCardReader>(io, *usb_ctx, std::move(s), std::move(sink),
-                                                        clock);
+      return made_reader<adapters::idcard::UsbHidIdCardReader>(photo, io, *usb_ctx, std::move(s),
+                                                               std::move(sink), clock);
     }
     if (on_usb) {
       adapters::idcard::UsbIdCardReaderSettings s;
@@ -130,13 +145,14 @@ core::Result<std::unique_ptr<adapters::Device>> make_device(
       if (d.in_body_endpoint != 0)
         s.in_body_endpoint = static_cast<std::uint8_t>(d.in_body_endpoint);
       s.session = session;
-      return made<adapters::idcard::UsbIdCardReader>(io, *usb_ctx, std::move(s), std::move(sink),
-                                                     clock);
+      return made_reader<adapters::idcard::UsbIdCardReader>(photo, io, *usb_ctx, std::move(s),
+                                                            std::move(sink), clock);
     }
     adapters::idcard::SerialIdCardReaderSettings s;
     if (auto st = fill_serial(a, s.link); !st) return std::unexpected(st.error());
     s.session = session;
-    return made<adapters::idcard::SerialIdCardReader>(io, std::move(s), std::move(sink), clock);
+    return made_reader<adapters::idcard::SerialIdCardReader>(photo, io, std::move(s),
+                                                             std::move(sink), clock);
   }
 
   if (a.kind == "barcode_scanner") {

@@ -73,7 +73,13 @@ void DeviceManager::start(const std::vector<config::AdapterConfig>& adapters,
                                    const std::string& detail) { on_state(*s, st, detail); },
         .error = [this, s](const adapters::DeviceError& e) { on_error(*s, e); },
     };
-    auto device = make_device(io_, usb_.get(), a, utc_offset, std::move(sink), clock_);
+    PhotoSink photo;
+    if (callbacks_.photo)
+      photo = [this, s](const core::IdentityDocument& doc, const std::vector<std::uint8_t>& raw) {
+        callbacks_.photo(s->cfg.counter, s->cfg.name, doc.number, raw);
+      };
+    auto device =
+        make_device(io_, usb_.get(), a, utc_offset, std::move(sink), clock_, std::move(photo));
     if (!device) {
       s->state = DeviceState::failed;
       s->detail = device.error().message + (usb_error_.empty() ? "" : " (" + usb_error_ + ")");

@@ -37,6 +37,11 @@ class DeviceManager {
     // An event for HQ (kind device_attached, device_gone, device_failed,
     // device_error); the daemon stamps, stores and sends it.
     std::function<void(core::Event)> alert;
+    // An ID card's photo (readers with keep_photo): counter, device name,
+    // the holder's document number, the raw block.
+    std::function<void(const std::string& counter, const std::string& device,
+                       const std::string& doc_number, const std::vector<std::uint8_t>& photo)>
+        photo;
   };
 
   DeviceManager(boost::asio::io_context& io, const core::Clock& clock, Callbacks callbacks);
