@@ -141,7 +141,7 @@ struct UplinkConfig {
   std::uint32_t batch_max_records = 200;
   std::uint32_t batch_max_bytes = 131072;
   std::uint32_t linger_ms = 50;
-  std::uint32_t max_inflight_batches = 16;
+  std::uint32_t max_inflight_batches = 32;
   std::uint32_t ack_timeout_s = 30;
   std::uint32_t reconnect_min_s = 1;
   std::uint32_t reconnect_max_s = 60;

@@ -797,7 +797,7 @@ struct Schema {
                          .type = Type::uint,
                          .description = "Most batches published and not yet acknowledged by "
                                         "HQ.",
-                         .default_yaml = "16",
+                         .default_yaml = "32",
                          .umin = 1,
                          .umax = 1024},
                      &UplinkConfig::max_inflight_batches),

@@ -38,7 +38,7 @@ struct UplinkConfig {
   std::size_t batch_max_records = 200;
   std::size_t batch_max_bytes = 128 * 1024;
   Millis linger{50};
-  std::size_t max_inflight_batches = 16;
+  std::size_t max_inflight_batches = 32;
   Millis ack_timeout{30'000};
 
   Millis reconnect_min{1'000};

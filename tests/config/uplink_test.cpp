@@ -44,7 +44,7 @@ TEST(Uplink, DefaultsMatchTheStructAndTheUplinkAuthorsFigures) {
   EXPECT_EQ(u.batch_max_records, 200u);
   EXPECT_EQ(u.batch_max_bytes, 131072u);
   EXPECT_EQ(u.linger_ms, 50u);
-  EXPECT_EQ(u.max_inflight_batches, 16u);
+  EXPECT_EQ(u.max_inflight_batches, 32u);
   EXPECT_EQ(u.ack_timeout_s, 30u);
   EXPECT_EQ(u.reconnect_min_s, 1u);
   EXPECT_EQ(u.reconnect_max_s, 60u);
