@@ -126,6 +126,10 @@ Result<HqStore> HqStore::open_with(const std::filesystem::path& path, Db::Mode m
 Status HqStore::migrate() {
   // Read commands on a current database take no write lock.
   if (auto v = db_.query_int("PRAGMA user_version"); v && *v == sql::kSchemaVersion) return {};
+  // Read first: the read commands (fleet, records) open the database while
+  // serve is writing, and must not queue for the write lock (group commits
+  // hold it back to back during a drain) when there is nothing to migrate.
+  if (auto v = db_.query_int("PRAGMA user_version"); v && *v == sql::kSchemaVersion) return {};
   return in_transaction([&]() -> Status {
     auto v = db_.query_int("PRAGMA user_version");
     if (!v) return std::unexpected(v.error());
