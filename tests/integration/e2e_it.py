@@ -310,9 +310,9 @@ class World:
 
 
 # The kill must land mid-drain even in the sanitizer build, where HQ and the
-# `postgate-hq fleet` polls are several times slower: 5,000 records at 800/s
-# take over 5 s, and the kill comes once HQ has acked 600.
-KILL_AT, KILL_RATE = 600, 800
+# `postgate-hq fleet` polls are several times slower: 5,000 records at 400/s
+# take over 10 s, and the kill comes once HQ has acked 600.
+KILL_AT, KILL_RATE = 600, 400
 
 
 def drain_with_kill(w, n, victim, kill_at, rate):
