@@ -315,7 +315,7 @@ def _hq_fleet(db):
 
 def start_hq(db, broker, log):
     proc = subprocess.Popen([ARGS.hq, "serve", "--broker", "tcp://127.0.0.1:%d" % broker.port, "--db", db,
-                             "--client-id", "bench-hq"], stdout=log, stderr=log)
+                             "--client-id", "bench-hq"] + (ARGS.hq_arg or []), stdout=log, stderr=log)
     return proc
 
 
@@ -527,6 +527,8 @@ def main():
     ap.add_argument("--records", type=int, default=100000)
     ap.add_argument("--work", required=True)
     ap.add_argument("--only", choices=["postgated", "publisher", "bridge"], action="append")
+    ap.add_argument("--hq-arg", action="append", metavar="ARG",
+                    help="an extra argument for postgate-hq serve, e.g. --group-commit-max=8")
     ap.add_argument("--uplink", action="append", metavar="KEY=JSON",
                     help="an extra uplink config key for postgated, e.g. max_inflight_batches=32")
     ARGS = ap.parse_args()

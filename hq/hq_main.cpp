@@ -87,6 +87,11 @@ int main(int argc, char** argv) {
                   "no persistent session (messages sent while down are not queued for us)");
   serve->add_option("--max-payload-bytes", iopts.max_payload_bytes, "larger payloads are ignored")
       ->capture_default_str();
+  serve
+      ->add_option("--group-commit-max", ropts.group_max,
+                   "messages stored per transaction at most (acks follow each commit)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--ca", ropts.ca_file, "TLS: CA certificate file");
   serve->add_option("--cert", ropts.cert_file, "TLS: client certificate file");
   serve->add_option("--key", ropts.key_file, "TLS: client private key file");

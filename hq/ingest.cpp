@@ -141,8 +141,16 @@ Status Ingestor::count_malformed(const std::string& outlet) {
   return s;
 }
 
+std::optional<Result<ParsedBatch>> Ingestor::parse_ahead(std::string_view topic,
+                                                         std::string_view payload) const {
+  const auto parts = parse_topic(options_.prefix, topic);
+  if (!parts || parts->kind != Kind::records) return std::nullopt;
+  return parse_batch(parts->outlet, payload, options_.max_payload_bytes);
+}
+
 Result<std::optional<Publication>> Ingestor::handle(std::string_view topic,
-                                                    std::string_view payload, bool retained) {
+                                                    std::string_view payload, bool retained,
+                                                    std::optional<Result<ParsedBatch>> parsed) {
   ++counters_.messages;
   const auto parts = parse_topic(options_.prefix, topic);
   if (!parts) {
@@ -152,7 +160,9 @@ Result<std::optional<Publication>> Ingestor::handle(std::string_view topic,
   }
   switch (parts->kind) {
     case Kind::records:
-      return on_records(parts->outlet, payload);
+      return on_records(parts->outlet,
+                        parsed ? std::move(*parsed)
+                               : parse_batch(parts->outlet, payload, options_.max_payload_bytes));
     case Kind::status:
       if (auto s = on_status(parts->outlet, payload, retained); !s)
         return std::unexpected(s.error());
@@ -168,9 +178,8 @@ Result<std::optional<Publication>> Ingestor::handle(std::string_view topic,
 }
 
 Result<std::optional<Publication>> Ingestor::on_records(const std::string& outlet,
-                                                        std::string_view payload) {
+                                                        Result<ParsedBatch> parsed) {
   const auto now = clock_.now();
-  auto parsed = parse_batch(outlet, payload, options_.max_payload_bytes);
   if (!parsed) {
     reject(outlet, "records payload", parsed.error());
     // Counted against the topic's outlet, so `fleet` shows it to an operator.

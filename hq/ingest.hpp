@@ -70,15 +70,23 @@ class Ingestor {
   // Handles one message; returns the ack to publish, if any. A failure of the
   // database is returned so the caller can decide to stop; nothing is acked
   // then, and the edge sends the batch again after its ack timeout.
-  core::Result<std::optional<Publication>> handle(std::string_view topic, std::string_view payload,
-                                                  bool retained);
+  // `parsed`, when given, is parse_ahead()'s result for this message: the
+  // receiver parses records payloads on the MQTT thread so that parsing and
+  // storing run side by side.
+  core::Result<std::optional<Publication>> handle(
+      std::string_view topic, std::string_view payload, bool retained,
+      std::optional<core::Result<ParsedBatch>> parsed = std::nullopt);
+  // Thread-safe and without side effects: the parse of a records payload
+  // (nullopt for other topics), for handle().
+  std::optional<core::Result<ParsedBatch>> parse_ahead(std::string_view topic,
+                                                       std::string_view payload) const;
   const IngestCounters& counters() const { return counters_; }
   // For the receiver's group commit (HqStore::begin_group).
   HqStore& store() { return store_; }
 
  private:
   core::Result<std::optional<Publication>> on_records(const std::string& outlet,
-                                                      std::string_view payload);
+                                                      core::Result<ParsedBatch> parsed);
   core::Status on_status(const std::string& outlet, std::string_view payload, bool retained);
   core::Status on_telemetry(const std::string& outlet, std::string_view payload);
   core::Status on_event(const std::string& outlet, std::string_view payload);

@@ -16,8 +16,9 @@ namespace {
 
 struct Incoming {
   std::string topic;
-  std::string payload;
+  std::string payload;  // empty when `parsed` holds a records payload
   bool retained = false;
+  std::optional<core::Result<ParsedBatch>> parsed;
 };
 
 // Bounded hand-over from Paho's callback thread to the worker. When full the
@@ -118,7 +119,11 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
 
     client.set_message_callback([&](mqtt::const_message_ptr m) {
       if (!m) return;
-      queue.push({m->get_topic(), m->get_payload_str(), m->is_retained()});
+      // Records are parsed here, on Paho's thread, while the worker stores
+      // the messages before them.
+      auto parsed = ingestor.parse_ahead(m->get_topic(), m->get_payload());
+      queue.push({m->get_topic(), parsed ? std::string() : m->get_payload_str(), m->is_retained(),
+                  std::move(parsed)});
     });
     // Subscribing again on every connect covers a broker that lost our
     // session (restart without persistence, expiry). The token is checked
@@ -175,11 +180,11 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
       }
     }
 
-    // Group commit: what is already queued (up to kGroupMax messages) is
+    // Group commit: what is already queued (up to group_max messages) is
     // stored in one transaction, so a backlog costs one fsync per group, not
     // per batch; the acks go out only after that commit, one per outlet
     // (a later ack of an outlet covers its earlier ones).
-    constexpr std::size_t kGroupMax = 64;
+    const std::size_t group_max = std::max<std::size_t>(1, options.group_max);
     core::Status result;
     std::vector<Publication> acks;
     while (!stop.load()) {
@@ -194,7 +199,7 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
       acks.clear();
       std::size_t handled = 0;
       while (m) {
-        auto ack = ingestor.handle(m->topic, m->payload, m->retained);
+        auto ack = ingestor.handle(m->topic, m->payload, m->retained, std::move(m->parsed));
         if (!ack) {
           result = std::unexpected(ack.error());
           break;
@@ -207,7 +212,7 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
           else
             acks.push_back(std::move(**ack));
         }
-        if (++handled >= kGroupMax) break;
+        if (++handled >= group_max) break;
         m = queue.pop_for(std::chrono::milliseconds(0));
       }
       if (result) result = ingestor.store().commit_group();
@@ -243,7 +248,7 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
     while (result) {
       auto m = queue.pop_for(std::chrono::milliseconds(0));
       if (!m) break;
-      if (auto r = ingestor.handle(m->topic, m->payload, m->retained); !r)
+      if (auto r = ingestor.handle(m->topic, m->payload, m->retained, std::move(m->parsed)); !r)
         result = std::unexpected(r.error());
     }
     const auto& c = ingestor.counters();
