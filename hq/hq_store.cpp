@@ -51,6 +51,10 @@ json personal_of(const core::Record& r) {
 
 }  // namespace
 
+StoredForm stored_form(const core::Record& r) {
+  return {codec::record_to_json(r, codec::Masking::masked).dump(), personal_of(r).dump()};
+}
+
 template <class F>
 auto HqStore::in_transaction(F&& f) -> decltype(f()) {
   // Inside a group (begin_group) each unit of work is a savepoint: a unit
@@ -198,7 +202,10 @@ Result<std::vector<Gap>> HqStore::gaps_above(std::string_view outlet, std::uint6
 
 Result<BatchOutcome> HqStore::store_batch(std::string_view outlet,
                                           const std::vector<core::Record>& records,
-                                          std::uint64_t malformed, core::TimePoint received_at) {
+                                          std::uint64_t malformed, core::TimePoint received_at,
+                                          const std::vector<StoredForm>* forms) {
+  if (forms && forms->size() != records.size())
+    return fail("bad_forms", "forms", "stored forms do not match the records");
   return in_transaction([&]() -> Result<BatchOutcome> {
     if (auto s = ensure_outlet(outlet); !s) return std::unexpected(s.error());
     auto before = watermark(outlet);
@@ -213,7 +220,8 @@ Result<BatchOutcome> HqStore::store_batch(std::string_view outlet,
 
     BatchOutcome out;
     std::uint64_t new_conflicts = 0;
-    for (const auto& r : records) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const auto& r = records[i];
       const std::string id = r.id.str();
       find->reset();
       find->bind(1, outlet);
@@ -245,7 +253,10 @@ Result<BatchOutcome> HqStore::store_batch(std::string_view outlet,
       }
       if (frc != SQLITE_DONE) return std::unexpected(db_.error(frc, "find"));
 
-      const std::string personal = personal_of(r).dump();
+      StoredForm computed;
+      if (!forms) computed = stored_form(r);
+      const StoredForm& form = forms ? (*forms)[i] : computed;
+      const std::string& personal = form.personal;
       std::optional<std::int64_t> key_id;
       std::vector<std::uint8_t> blob;
       if (options_.keys) {
@@ -262,7 +273,7 @@ Result<BatchOutcome> HqStore::store_batch(std::string_view outlet,
       insert->bind(3, id);
       insert->bind(4, to_ms(r.accepted_at));
       insert->bind(5, to_ms(received_at));
-      insert->bind(6, codec::record_to_json(r, codec::Masking::masked).dump());
+      insert->bind(6, form.body);
       insert->bind_blob(7, blob);
       insert->bind(8, key_id);
       if (const int irc = insert->step(); irc != SQLITE_DONE)

@@ -29,6 +29,15 @@ struct Gap {
   friend bool operator==(const Gap&, const Gap&) = default;
 };
 
+// What the records table holds of a record besides its keys: the masked JSON
+// body and the personal fields (JSON, sealed at rest when a key is set).
+// Computed off the storing thread when the receiver parses ahead.
+struct StoredForm {
+  std::string body;
+  std::string personal;
+};
+StoredForm stored_form(const core::Record& r);
+
 struct BatchOutcome {
   std::size_t stored = 0;
   std::size_t duplicates = 0;
@@ -96,9 +105,11 @@ class HqStore {
   // `malformed` counts records of the payload already rejected by the
   // parser, so the outlet's counter includes them. `live` is false for a
   // message the broker replayed as retained.
+  // `forms`, when given, holds stored_form() of each record, in order.
   core::Result<BatchOutcome> store_batch(std::string_view outlet,
                                          const std::vector<core::Record>& records,
-                                         std::uint64_t malformed, core::TimePoint received_at);
+                                         std::uint64_t malformed, core::TimePoint received_at,
+                                         const std::vector<StoredForm>* forms = nullptr);
   core::Status note_malformed(std::string_view outlet, core::TimePoint received_at);
   core::Status put_status(std::string_view outlet, std::string_view state, const json& payload,
                           core::TimePoint received_at, bool live);

@@ -124,6 +124,7 @@ Result<ParsedBatch> parse_batch(std::string_view topic_outlet, std::string_view 
       out.rejected.push_back({"bad_value", where + ".seq", "seq repeated within one batch"});
       continue;
     }
+    out.forms.push_back(stored_form(*r));
     out.records.push_back(std::move(*r));
   }
   return out;
@@ -189,7 +190,8 @@ Result<std::optional<Publication>> Ingestor::on_records(const std::string& outle
   for (const auto& e : parsed->rejected) reject(outlet, "record", e);
 
   ++counters_.batches;
-  auto out = store_.store_batch(outlet, parsed->records, parsed->rejected.size(), now);
+  auto out =
+      store_.store_batch(outlet, parsed->records, parsed->rejected.size(), now, &parsed->forms);
   if (!out) {
     ++counters_.store_errors;
     spdlog::error("outlet {}: batch of {} not stored, not acked: {} ({})", outlet,

@@ -31,6 +31,7 @@ std::string ack_payload(std::uint64_t upto_seq);
 
 struct ParsedBatch {
   std::vector<core::Record> records;
+  std::vector<StoredForm> forms;      // stored_form() of each record, same order
   std::vector<core::Error> rejected;  // one per record left out (messages are masked)
 };
 
