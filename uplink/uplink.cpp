@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "uplink/backoff.hpp"
+#include "uplink/evidence_messages.hpp"
 #include "uplink/messages.hpp"
 #include "uplink/token_bucket.hpp"
 
@@ -70,6 +71,20 @@ std::string_view to_string(LinkState s) {
   return "unknown";
 }
 
+json evidence_to_json(const EvidenceFigures& f) {
+  return {{"sent_bytes", f.sent_bytes},
+          {"chunks_sent", f.chunks_sent},
+          {"delivered", f.delivered},
+          {"failed", f.failed},
+          {"bad_acks", f.bad_acks},
+          {"ack_timeouts", f.ack_timeouts},
+          {"rewinds", f.rewinds},
+          {"requests", f.requests},
+          {"current", f.current ? json(*f.current) : json(nullptr)},
+          {"current_acked", f.current_acked},
+          {"current_size", f.current_size}};
+}
+
 json to_json(const UplinkStatus& s) {
   json j = {{"state", to_string(s.state)},
             {"connected", s.connected},
@@ -86,6 +101,7 @@ json to_json(const UplinkStatus& s) {
             {"records_sent", s.records_sent},
             {"events_sent", s.events_sent},
             {"last_error", s.last_error}};
+  if (s.evidence_enabled) j["evidence"] = evidence_to_json(s.evidence);
   j["connected_since"] =
       s.connected_since ? json(core::format_utc(*s.connected_since)) : json(nullptr);
   j["last_ack_at"] = s.last_ack_at ? json(core::format_utc(*s.last_ack_at)) : json(nullptr);
@@ -120,6 +136,15 @@ core::Status validate(const UplinkConfig& c) {
   if (c.drain_bytes_per_s > 0 && c.drain_bytes_per_s < static_cast<double>(c.batch_max_bytes))
     return core::fail("bad_limit", "drain_bytes_per_s",
                       "drain_bytes_per_s must allow at least one full batch a second");
+  if (c.evidence_chunk_bytes == 0 || c.evidence_chunk_bytes > kMaxChunkDataBytes)
+    return core::fail("bad_limit", "evidence_chunk_bytes",
+                      "evidence_chunk_bytes must be 1 .. 1048576 (what HQ accepts)");
+  if (c.evidence_inflight_chunks == 0)
+    return core::fail("bad_limit", "evidence_inflight_chunks",
+                      "evidence_inflight_chunks must be positive");
+  if (c.evidence_bytes_per_s < 0)
+    return core::fail("bad_limit", "evidence_bytes_per_s",
+                      "evidence_bytes_per_s must not be negative");
   return {};
 }
 
@@ -139,7 +164,15 @@ class Listener final : public mqtt::iaction_listener {
 };
 
 struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
-  enum class PubKind : std::uint8_t { batch, event, transient_event, birth, offline, telemetry };
+  enum class PubKind : std::uint8_t {
+    batch,
+    event,
+    transient_event,
+    birth,
+    offline,
+    telemetry,
+    evidence
+  };
   struct Pending {
     PubKind kind;
     std::uint64_t epoch;
@@ -162,6 +195,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
         clock(clock_),
         random(random_),
         topics(make_topics(cfg.prefix, cfg.outlet)),
+        ev_topics(make_evidence_topics(cfg.prefix, cfg.outlet)),
         reconnect_timer(io),
         linger_timer(io),
         pace_timer(io),
@@ -170,6 +204,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
         telemetry_timer(io),
         stop_timer(io),
         persist_timer(io),
+        evidence_timer(io),
         record_bucket(cfg.drain_records_per_s, SteadyClock::now()),
         byte_bucket(cfg.drain_bytes_per_s, SteadyClock::now()) {}
 
@@ -207,6 +242,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     pace_timer.cancel();
     retry_timer.cancel();
     ack_timer.cancel();
+    evidence_timer.cancel();
     linger_armed = pace_armed = retry_armed = false;
   }
 
@@ -256,12 +292,57 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       spdlog::warn("uplink: outbox state unavailable at start: {}", st0.error().message);
     }
     sent_upto = delivered_upto;
+    if (evidence_outbox) make_evidence_sender();
     if (cfg.telemetry_interval.count() > 0)
       arm(telemetry_timer, cfg.telemetry_interval, [](Impl& s) { s.telemetry_tick(); });
     spdlog::info("uplink: outlet {} to {} broker(s), MQTT {}", cfg.outlet, cfg.brokers.size(),
                  cfg.mqtt_version == 5 ? "5" : "3.1.1");
     connect();
     return {};
+  }
+
+  void make_evidence_sender() {
+    EvidenceSettings es;
+    es.chunk_bytes = cfg.evidence_chunk_bytes;
+    es.inflight_chunks = cfg.evidence_inflight_chunks;
+    es.bytes_per_s = cfg.evidence_bytes_per_s;
+    es.upload = cfg.evidence_upload;
+    es.ack_timeout = cfg.ack_timeout;
+    // The sender lives inside this Impl and is used on the loop only.
+    ev = std::make_unique<EvidenceSender>(
+        *evidence_outbox, es,
+        [this](std::string payload) {
+          return publish(PubKind::evidence, ev_topics.chunk, std::move(payload), 1, false, 0);
+        },
+        [this](const std::string& kind, const std::string& severity, const std::string& message,
+               std::optional<std::uint64_t> record_seq) {
+          evidence_event(kind, severity, message, record_seq);
+        },
+        SteadyClock::now());
+  }
+
+  // An evidence outcome HQ must hear of: stored with the other events when
+  // there is an event store, else sent once.
+  void evidence_event(const std::string& kind, const std::string& severity,
+                      const std::string& message, std::optional<std::uint64_t> record_seq) {
+    core::Event e;
+    e.at = clock.now();
+    e.id = core::make_uuid_v7(e.at, random);
+    e.kind = kind;
+    e.severity = severity;
+    e.message = message;
+    e.record_seq = record_seq;
+    if (events) {
+      if (auto seq = events->add_event(e); seq) {
+        pump_events();
+        return;
+      } else {
+        spdlog::warn("uplink: storing the {} event failed: {}", kind, seq.error().message);
+      }
+    }
+    if (transient.size() >= kTransientEventsMax) transient.pop_front();
+    transient.push_back(std::move(e));
+    pump_transient();
   }
 
   // ---- connection ----------------------------------------------------------
@@ -349,6 +430,8 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     window.clear();
     sent_upto = delivered_upto;
     event_pub = 0;
+    records_idle_known = false;
+    if (ev) ev->on_connected(SteadyClock::now());
     arm_ack_check();
     pump();
     pump_events();
@@ -389,6 +472,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       cancel_link_timers();
       window.clear();
       event_pub = 0;
+      if (ev) ev->on_disconnected();
       schedule_reconnect();
     } else if (state == LinkState::stopping) {
       finish_stop();
@@ -398,6 +482,12 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   void subscribe() {
     try {
       cli->subscribe(topics.ack, 1, to_ctx(epoch), *subscribe_l);
+      // One topic per SUBSCRIBE, so a refusal fails its own action (and
+      // on_subscribed subscribes to all again).
+      if (ev) {
+        cli->subscribe(ev_topics.ack, 1, to_ctx(epoch), *subscribe_l);
+        cli->subscribe(ev_topics.request, 1, to_ctx(epoch), *subscribe_l);
+      }
     } catch (const mqtt::exception& e) {
       spdlog::warn("uplink: subscribe to acks failed: {}", e.what());
     }
@@ -467,6 +557,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     persist_timer.cancel();
     persist_armed = false;
     persist_acks();
+    if (ev) ev->flush();
     if (state != LinkState::stopped) {
       if (state != LinkState::idle) spdlog::info("uplink: stopped");
       state = LinkState::stopped;
@@ -505,6 +596,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   }
 
   void on_new_records() {
+    records_idle_known = false;
     if (state != LinkState::connected || stopping || linger_armed) return;
     if (cfg.linger.count() <= 0) {
       pump();
@@ -526,8 +618,30 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     });
   }
 
+  // Records, then evidence when no record batch is waiting to be sent.
   void pump() {
-    if (state != LinkState::connected || stopping || pace_armed || retry_armed) return;
+    records_idle_known = pump_records();
+    pump_evidence(records_idle_known);
+  }
+
+  void pump_evidence(bool records_idle) {
+    if (!ev || state != LinkState::connected || stopping) return;
+    if (const auto wake = ev->pump(SteadyClock::now(), records_idle))
+      arm(evidence_timer, *wake, [](Impl& s) { s.evidence_wake(); });
+  }
+
+  // Evidence may go on without asking the outbox about records again as
+  // long as nothing can have become pending since it last had none.
+  void evidence_wake() {
+    if (records_idle_known)
+      pump_evidence(true);
+    else
+      pump();
+  }
+
+  // Returns true when every pending record is published (nothing waits).
+  bool pump_records() {
+    if (state != LinkState::connected || stopping || pace_armed || retry_armed) return false;
     const std::size_t max_window = cfg.max_inflight_batches;
     while (window.size() < max_window && paho_batches < 2 * max_window) {
       const auto now = SteadyClock::now();
@@ -538,7 +652,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
           s.pace_armed = false;
           s.pump();
         });
-        return;
+        return false;
       }
       auto want_records = cfg.batch_max_records;
       auto want_bytes = cfg.batch_max_bytes;
@@ -555,20 +669,20 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
         st.last_error = "outbox read: " + recs.error().message;
         spdlog::error("uplink: reading the outbox failed: {}", recs.error().message);
         retry_later();
-        return;
+        return false;
       }
-      if (recs->empty()) return;
+      if (recs->empty()) return true;
       if (recs->front().seq <= sent_upto) {
         spdlog::error("uplink: outbox returned seq {} not after {}", recs->front().seq, sent_upto);
         retry_later();
-        return;
+        return false;
       }
       std::string payload = batch_payload(cfg.outlet, *recs);
       const std::size_t bytes = payload.size();
       const Batch b{recs->front().seq, recs->back().seq, bytes, now};
       if (!publish(PubKind::batch, topics.records, std::move(payload), 1, false, b.last)) {
         retry_later();
-        return;
+        return false;
       }
       window.push_back(b);
       record_bucket.spend(static_cast<double>(recs->size()));
@@ -578,6 +692,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
       ++st.batches_sent;
       st.records_sent += recs->size();
     }
+    return false;  // the window is full: more may wait
   }
 
   void pump_transient() {
@@ -649,12 +764,33 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
         break;
       case PubKind::telemetry:
         break;
+      case PubKind::evidence:
+        if (!r.ok && p.epoch == epoch && state == LinkState::connected && ev) {
+          st.last_error = "evidence publish failed: " + describe_rc(r.rc, r.reason);
+          spdlog::warn("uplink: {}", st.last_error);
+          ev->on_publish_failed(SteadyClock::now(), cfg.reconnect_min);
+          evidence_wake();
+        }
+        break;
     }
   }
 
   // ---- acks ----------------------------------------------------------------
 
   void on_message(const std::string& topic, const std::string& payload) {
+    if (ev && (topic == ev_topics.ack || topic == ev_topics.request)) {
+      if (payload.size() > kMaxEvidenceControlBytes) {
+        ++st.bad_acks;
+        spdlog::warn("uplink: {} bytes on {} ignored (over 4 KiB)", payload.size(), topic);
+        return;
+      }
+      if (topic == ev_topics.ack)
+        ev->on_ack(payload, SteadyClock::now());
+      else
+        ev->on_request(payload);
+      evidence_wake();
+      return;
+    }
     if (topic != topics.ack) return;
     auto n = parse_ack(payload, cfg.outlet);
     if (!n) {
@@ -750,6 +886,15 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
             spdlog::warn("uplink: telemetry provider failed: {}", e.what());
           }
         }
+        if (ev && extras.is_object() && !extras.contains("evidence")) {
+          const auto& f = ev->figures();
+          extras["evidence"] = {{"sent_bytes", f.sent_bytes},
+                                {"delivered", f.delivered},
+                                {"failed", f.failed},
+                                {"current", f.current ? json(*f.current) : json(nullptr)},
+                                {"current_acked", f.current_acked},
+                                {"current_size", f.current_size}};
+        }
         const auto uptime =
             std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - started_steady);
         LinkFigures f{st.reconnects, st.bad_acks, st.ack_timeouts, window.size()};
@@ -792,6 +937,8 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
     s.delivered_upto = delivered_upto;
     s.sent_upto = sent_upto;
     s.inflight_batches = window.size();
+    s.evidence_enabled = ev != nullptr;
+    if (ev) s.evidence = ev->figures();
     return s;
   }
 
@@ -799,17 +946,19 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   UplinkConfig cfg;
   core::RecordOutbox& records;
   core::EventOutbox* events;
+  core::EvidenceOutbox* evidence_outbox = nullptr;
   TelemetryProvider telemetry;
   core::Clock& clock;
   core::RandomSource& random;
   Topics topics;
+  EvidenceTopics ev_topics;
 
   std::unique_ptr<Listener> connect_l, subscribe_l, publish_l, disconnect_l;
   // After the listeners: destroyed first, so Paho never calls a dead one.
   std::unique_ptr<mqtt::async_client> cli;
 
   asio::steady_timer reconnect_timer, linger_timer, pace_timer, retry_timer, ack_timer,
-      telemetry_timer, stop_timer, persist_timer;
+      telemetry_timer, stop_timer, persist_timer, evidence_timer;
   bool linger_armed = false, pace_armed = false, retry_armed = false;
 
   LinkState state = LinkState::idle;
@@ -835,6 +984,9 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
   std::uint64_t events_sent_upto = 0;
 
   TokenBucket record_bucket, byte_bucket;
+  // Declared after everything its callbacks use; destroyed before them.
+  std::unique_ptr<EvidenceSender> ev;
+  bool records_idle_known = false;  // pending_after found none since the last notify
   UplinkStatus st;
   core::TimePoint started_at{};
   SteadyClock::time_point started_steady;
@@ -880,6 +1032,16 @@ void Uplink::notify_new_records() {
 }
 void Uplink::notify_new_events() {
   impl_->post([](Impl& s) { s.pump_events(); });
+}
+void Uplink::notify_new_evidence() {
+  impl_->post([](Impl& s) {
+    if (!s.ev) return;
+    s.ev->on_new_evidence();
+    s.evidence_wake();
+  });
+}
+void Uplink::set_evidence_outbox(core::EvidenceOutbox* outbox) {
+  impl_->evidence_outbox = outbox;
 }
 void Uplink::send_transient_event(core::Event event) {
   impl_->post([e = std::move(event)](Impl& s) mutable {

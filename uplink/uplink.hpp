@@ -4,7 +4,8 @@
 // events. docs/uplink.md has the state machine and the threading model.
 //
 // Threading: every method is called on the io_context's thread (the daemon's
-// loop), except notify_new_records and notify_new_events, which may be called
+// loop), except notify_new_records, notify_new_events and notify_new_evidence,
+// which may be called
 // from any thread. Paho's callbacks run on Paho's threads and only post into
 // the io_context; no state is touched elsewhere and the loop never waits for
 // the network.
@@ -18,10 +19,12 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/evidence.hpp"
 #include "core/outbox.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "core/uuid.hpp"
+#include "uplink/evidence_sender.hpp"
 #include "uplink/uplink_config.hpp"
 
 namespace postgate::uplink {
@@ -50,9 +53,12 @@ struct UplinkStatus {
   std::uint64_t batches_sent = 0;
   std::uint64_t records_sent = 0;  // resends included
   std::uint64_t events_sent = 0;
-  std::string last_error;  // masked; the latest connect or publish failure
+  std::string last_error;         // masked; the latest connect or publish failure
+  bool evidence_enabled = false;  // an EvidenceOutbox was given
+  EvidenceFigures evidence;
 };
 json to_json(const UplinkStatus& s);
+json evidence_to_json(const EvidenceFigures& f);
 
 // Extra telemetry figures (devices, disk_free_bytes, storage_health), asked
 // on the loop thread at each telemetry tick: must not block.
@@ -67,6 +73,11 @@ class Uplink {
   Uplink(const Uplink&) = delete;
   Uplink& operator=(const Uplink&) = delete;
 
+  // Evidence upload (docs/uplink.md, "Evidence"): off while nullptr, the
+  // default. Call before start(); the outbox must outlive the uplink and is
+  // used on the loop thread only.
+  void set_evidence_outbox(core::EvidenceOutbox* outbox);
+
   // Validates the configuration, creates the client and starts connecting.
   core::Status start();
   // Clean shutdown: publishes the retained offline status when connected,
@@ -78,6 +89,9 @@ class Uplink {
   void notify_new_records();
   // An event was stored: send it when the link is up.
   void notify_new_events();
+  // Evidence was stored, bound or requested locally: look at the evidence
+  // outbox again (it is also looked at every 10 s).
+  void notify_new_evidence();
   // An event the store could not keep (it is the store that failed: full
   // disk, I/O error). Sent once, QoS 1, when the link is up; held in memory
   // meanwhile (the newest kTransientEventsMax) and lost with the process.

@@ -21,6 +21,10 @@ struct TlsSettings {
   bool verify_hostname = true;
 };
 
+// always: evidence goes up after the records, oldest first; on_request: it
+// stays at the outlet until HQ asks for a record's evidence.
+enum class EvidenceUpload { always, on_request };
+
 struct UplinkConfig {
   std::string prefix = "postgate/v1";
   std::string outlet;                // [A-Za-z0-9_-]{1,64}
@@ -46,6 +50,13 @@ struct UplinkConfig {
 
   double drain_records_per_s = 2000;             // 0: unlimited
   double drain_bytes_per_s = 2.0 * 1024 * 1024;  // 0: unlimited
+
+  // Evidence (docs/protocol.md "evidence"); used only when the uplink is
+  // given an EvidenceOutbox (Uplink::set_evidence_outbox).
+  std::size_t evidence_chunk_bytes = 64 * 1024;  // 1 .. 1 MiB
+  std::size_t evidence_inflight_chunks = 4;
+  double evidence_bytes_per_s = 256 * 1024;  // 0: unlimited
+  EvidenceUpload evidence_upload = EvidenceUpload::always;
 
   Millis telemetry_interval{60'000};  // 0: no telemetry
   Millis stop_timeout{5'000};         // longest a clean stop may take
