@@ -389,10 +389,17 @@ TEST_F(XrayWatcherTest, BurstOfAThousandPairsKeepsTheLoopResponsive) {
     }
     written = true;
   });
-  const bool all = run_until([&] { return rec_.scans.size() == kPairs; }, 60s);
+  const bool all = run_until([&] { return rec_.scans.size() >= kPairs; }, 60s);
   writer.join();
   tick.cancel();
-  ASSERT_TRUE(all) << rec_.scans.size() << " scans";
+  if (!all) {
+    std::string left;
+    for (const auto& e : fs::directory_iterator(folder_))
+      left += " " + e.path().filename().string();
+    FAIL() << rec_.scans.size() << " scans, " << watcher_->tracked_files()
+           << " files tracked, left in the folder:" << left;
+  }
+  EXPECT_EQ(rec_.scans.size(), static_cast<std::size_t>(kPairs));
   EXPECT_TRUE(written);
   EXPECT_TRUE(rec_.errors.empty());
   EXPECT_TRUE(rec_.orphans.empty());
