@@ -452,7 +452,9 @@ void XrayFolderWatcher::try_pair(const std::string& name, File& f) {
 void XrayFolderWatcher::deliver(const std::string& name, File& f,
                                 std::optional<fs::path> image_path) {
   const XrayResult& r = *f.result;
-  const bool in_folder = image_path && image_path->parent_path() == settings_.folder;
+  // Not from orphans/ (compared there: the configured folder may be spelled
+  // with a trailing '/').
+  const bool in_folder = image_path && image_path->parent_path() != archive_.dir(Bin::orphans);
   std::optional<std::vector<std::uint8_t>> image;
   std::string image_sha;
   if (image_path) {
@@ -511,7 +513,7 @@ void XrayFolderWatcher::deliver(const std::string& name, File& f,
   }
   if (const auto a = awaited_images_.find(r.image); a != awaited_images_.end() && a->second == name)
     awaited_images_.erase(a);
-  handed_[s.scan_id] = Handed{name, f.sha256.substr(0, 16), image_path, r.image};
+  handed_[s.scan_id] = Handed{name, f.sha256.substr(0, 16), image_path, in_folder, r.image};
   if (active() && sink_.on_scan) sink_.on_scan(std::move(s));
 }
 
@@ -526,7 +528,7 @@ core::Status XrayFolderWatcher::confirm(const std::string& scan_id) {
   handed_.erase(it);
   files_.erase(h.result_file);
   if (!h.image_path) return {};
-  if (h.image_path->parent_path() == settings_.folder) files_.erase(h.image_file);
+  if (h.image_in_folder) files_.erase(h.image_file);
   // The result is archived first: if this move fails (or the process dies
   // here) the image is left behind and reported as an orphan, never lost.
   return archive_.to_done(*h.image_path, h.hash16, h.image_file);

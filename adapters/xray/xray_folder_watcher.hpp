@@ -86,6 +86,7 @@ class XrayFolderWatcher final : public Device {
     std::string result_file;
     std::string hash16;
     std::optional<std::filesystem::path> image_path;  // in the folder or orphans/
+    bool image_in_folder = false;
     std::string image_file;
   };
 

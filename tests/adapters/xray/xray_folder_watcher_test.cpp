@@ -130,7 +130,9 @@ class XrayWatcherTest : public ::testing::Test {
 };
 
 TEST_F(XrayWatcherTest, PairIsHandedOverThenArchivedOnConfirm) {
-  start();
+  auto settings_with_slash = settings();
+  settings_with_slash.folder = folder_ / "";  // "/tmp/.../export/"
+  start(settings_with_slash);
   ASSERT_TRUE(run_until([&] { return watcher_->state() == DeviceState::attached; }));
   write_file(folder_ / "0001.jpg", "JPEGDATA");
   write_file(folder_ / "0001.json", result_json("0001.jpg", "alarm"));
