@@ -346,6 +346,10 @@ void XrayFolderWatcher::examine(const std::string& name, bool finished) {
     return;
   }
   if (!g.complete) {
+    // An empty file is never complete: writers create, then write, and one
+    // paused between the two must not turn into a rejected result or an
+    // empty image. Its next write wakes it.
+    if (g.size == 0) return;
     if (!g.finished && now - g.changed_at < settings_.settle) {
       g.deadline = g.changed_at + settings_.settle;
       return;
@@ -424,7 +428,9 @@ void XrayFolderWatcher::handle_image(const std::string& name, File& f) {
 void XrayFolderWatcher::try_pair(const std::string& name, File& f) {
   const std::string image = f.result->image;
   const auto img = files_.find(image);
-  if (img != files_.end() && !img->second.handed && !img->second.given_up) {
+  // An empty image may never be written: it does not hold the result back.
+  if (img != files_.end() && !img->second.handed && !img->second.given_up &&
+      (img->second.complete || img->second.size > 0)) {
     if (img->second.complete) {
       deliver(name, f, settings_.folder / image);
     }
