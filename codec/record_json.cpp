@@ -172,6 +172,7 @@ json record_to_json(const core::Record& r, Masking m) {
                {"sha256", e.sha256},
                {"size", e.size},
                {"captured_at", core::format_utc(e.captured_at)}};
+    if (!e.id.empty()) ej["id"] = e.id;
     if (clear) ej["path"] = e.path;
     evidence.push_back(std::move(ej));
   }
@@ -233,6 +234,7 @@ Result<core::Record> record_from_json(const json& j) {
     if (j.contains("evidence")) {
       for (const auto& e : j.at("evidence")) {
         core::EvidenceRef ev;
+        ev.id = e.value("id", "");
         ev.kind = e.at("kind").get<std::string>();
         ev.source = e.value("source", "");
         ev.path = e.value("path", "");

@@ -24,10 +24,13 @@ struct Inspection {
   std::string note;                   // free text, optional
 };
 
-// Evidence attached to a record (camera stills, X-ray scans). Empty until
-// the evidence issue; the shape is fixed now so the schema need not change.
+// Evidence attached to a record when it is committed (camera stills, ID
+// photos, X-ray scans bound to the open parcel). The item itself lives in
+// the evidence store (core/evidence.hpp) under `id`; committing the record
+// binds that item to it in the same transaction.
 struct EvidenceRef {
-  std::string kind;    // "camera", "xray"
+  std::string id;      // evidence item id (UUID text); empty for refs older than the store
+  std::string kind;    // "camera", "xray", "id_photo"
   std::string source;  // camera or machine id
   std::string path;    // local, encrypted file
   std::string sha256;  // hex

@@ -11,7 +11,7 @@ namespace postgate::storage::sql {
 // Migration N (1-based) takes the schema from user_version N-1 to N. Append
 // only: a released migration is never edited, since files in the field have
 // already run it.
-inline constexpr std::array<std::string_view, 2> kMigrations = {
+inline constexpr std::array<std::string_view, 3> kMigrations = {
     // v1: records, and the meta counters that outlive any purge.
     R"sql(
 CREATE TABLE meta (
@@ -55,6 +55,35 @@ CREATE TABLE events (
 CREATE INDEX events_unsent ON events (seq) WHERE sent = 0;
 CREATE INDEX events_at ON events (at);
 )sql",
+    // v3: evidence items (camera stills, X-ray images, ID photos): the files
+    // are sealed under the evidence directory; a row says what and whose.
+    R"sql(
+CREATE TABLE evidence (
+  id            TEXT PRIMARY KEY,      -- UUID, canonical text
+  kind          TEXT NOT NULL,         -- camera | xray | id_photo
+  source        TEXT NOT NULL,
+  content_type  TEXT NOT NULL,
+  captured_at   INTEGER NOT NULL,      -- Unix ms, UTC
+  created_at    INTEGER NOT NULL,
+  size          INTEGER NOT NULL,      -- plain bytes
+  sha256        TEXT NOT NULL,         -- of the plain bytes
+  file          TEXT,                  -- name under the evidence dir; NULL once evicted
+  stored_bytes  INTEGER NOT NULL,      -- sealed file size, for the total cap
+  record_id     TEXT,
+  record_seq    INTEGER,
+  binding       TEXT NOT NULL,         -- commit | waybill | lane_time | unbound
+  meta          TEXT NOT NULL,         -- JSON object, masked
+  state         TEXT NOT NULL,         -- held | pending | delivered | failed | evicted
+  requested     INTEGER NOT NULL DEFAULT 0,
+  acked         INTEGER NOT NULL DEFAULT 0,
+  mismatches    INTEGER NOT NULL DEFAULT 0,
+  reason        TEXT,
+  delivered_at  INTEGER
+);
+CREATE INDEX evidence_queue ON evidence (requested, created_at) WHERE state = 'pending';
+CREATE INDEX evidence_record ON evidence (record_id);
+CREATE INDEX evidence_evictable ON evidence (delivered_at) WHERE state = 'delivered';
+)sql",
 };
 
 inline constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
@@ -89,6 +118,11 @@ inline constexpr std::string_view kSetMeta = "UPDATE meta SET value = ?2 WHERE k
 inline constexpr std::string_view kMaxSeq = "SELECT coalesce(max(seq), 0) FROM records";
 inline constexpr std::string_view kFindByRef =
     "SELECT id, seq, accepted_at FROM records WHERE ref = ?1";
+// Binds an item held for the open parcel to the record committed for it.
+inline constexpr std::string_view kBindEvidence =
+    "UPDATE evidence SET record_id = ?1, record_seq = ?2, state = 'pending' "
+    "WHERE id = ?3 AND state = 'held'";
+
 inline constexpr std::string_view kInsert =
     "INSERT INTO records (seq, id, ref, accepted_at, counter, operator_id, doc_type, "
     "name_masked, number_masked, body, personal, key_id, payload_bytes) "

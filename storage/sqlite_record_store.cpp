@@ -131,6 +131,7 @@ Result<bool> SqliteRecordStore::init() {
   };
   for (auto [stmt, q] : {std::pair{&w_.find_by_ref, sql::kFindByRef},
                          {&w_.insert, sql::kInsert},
+                         {&w_.bind_evidence, sql::kBindEvidence},
                          {&w_.get_meta, sql::kGetMeta},
                          {&w_.set_meta, sql::kSetMeta},
                          {&w_.max_seq, sql::kMaxSeq},
@@ -426,6 +427,20 @@ void SqliteRecordStore::commit_batch(std::vector<Submit>& batch) {
                               batch[i].record.accepted_at, false};
         kinds[i] = Kind::stored;
         if (row.ref) refs_in_batch.emplace(*row.ref, i);
+        // Evidence captured for this parcel becomes the record's, atomically
+        // with the record: a crash leaves either both or a held item that
+        // the evidence store discards at its next open.
+        for (const auto& ev : batch[i].record.acceptance.evidence) {
+          if (ev.id.empty()) continue;
+          ResetGuard eg(w_.bind_evidence);
+          w_.bind_evidence.bind(1, std::string_view(row.id));
+          w_.bind_evidence.bind(2, seq);
+          w_.bind_evidence.bind(3, std::string_view(ev.id));
+          if (const int erc = w_.bind_evidence.step(); erc != SQLITE_DONE) {
+            fail_all(write_error(erc, "bind evidence"));
+            return false;
+          }
+        }
       } else {
         // A statement-level constraint failure undoes only that statement;
         // the transaction and the other records carry on. The ref was checked

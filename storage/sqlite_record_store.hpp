@@ -65,7 +65,7 @@ class SqliteRecordStore final : public RecordStore {
   using Item = std::variant<Submit, Task>;
 
   struct WriterStmts {
-    Stmt find_by_ref, insert, get_meta, set_meta, max_seq, purge;
+    Stmt find_by_ref, insert, bind_evidence, get_meta, set_meta, max_seq, purge;
     Stmt find_event, insert_event, max_event_seq, mark_events_sent, purge_events;
   };
   struct ReaderStmts {

@@ -441,7 +441,7 @@ TEST(Migration, V1FileKeepsRecordsAndSeq) {
   {
     auto store = open_store(o);
     ASSERT_TRUE(store);
-    EXPECT_EQ(query_int(o.path, "PRAGMA user_version"), 2);
+    EXPECT_EQ(query_int(o.path, "PRAGMA user_version"), sql::kSchemaVersion);
     auto st = store->outbox_state();
     EXPECT_EQ(st->last_seq, 5u);
     EXPECT_EQ(st->delivered_upto, 2u);
