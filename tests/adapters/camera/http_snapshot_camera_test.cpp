@@ -456,7 +456,9 @@ TEST_F(HttpSnapshotCameraTest, StopCancelsBeforeReturningAndTheCameraStaysUsable
     ++calls;
     code = r ? "still" : r.error().code;
   });
-  io.run_for(150ms);  // connected, request sent, waiting
+  // Until the request is in: the capture then waits for an answer that never comes.
+  for (int i = 0; i < 200 && server.requests().empty(); ++i) io.run_for(10ms);
+  ASSERT_EQ(server.requests().size(), 1u);
   EXPECT_EQ(calls, 0);
   cam->stop();
   EXPECT_EQ(calls, 1);
