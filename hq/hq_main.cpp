@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include <mqtt/async_client.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "hq/receiver.hpp"
 #include "hq/report.hpp"
 #include "storage/keyring.hpp"
+#include "uplink/evidence_messages.hpp"
 
 namespace {
 
@@ -51,6 +53,42 @@ std::string default_client_id() {
   if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "postgate-hq";
   std::string id = std::string("postgate-hq-") + host;
   return id.substr(0, 64);
+}
+
+// Publishes one evidence/request (QoS 1) and waits for the broker's PUBACK.
+int request_evidence(const std::vector<std::string>& brokers, const std::string& prefix,
+                     const std::string& outlet, std::uint64_t seq, const std::string& ca,
+                     const std::string& cert, const std::string& key) {
+  try {
+    mqtt::async_client client(brokers.front(), "postgate-hq-request-" + std::to_string(::getpid()),
+                              mqtt::create_options(MQTTVERSION_5));
+    mqtt::connect_options c;
+    c.set_mqtt_version(MQTTVERSION_5);
+    c.set_clean_start(true);
+    c.set_connect_timeout(10);
+    auto servers = std::make_shared<mqtt::string_collection>();
+    for (const auto& b : brokers) servers->push_back(b);
+    c.set_servers(servers);
+    if (!ca.empty() || !cert.empty()) {
+      mqtt::ssl_options ssl;
+      if (!ca.empty()) ssl.set_trust_store(ca);
+      if (!cert.empty()) ssl.set_key_store(cert);
+      if (!key.empty()) ssl.set_private_key(key);
+      ssl.set_enable_server_cert_auth(true);
+      c.set_ssl(ssl);
+    }
+    client.connect(c)->wait();
+    const auto topic = prefix + "/" + outlet + "/evidence/request";
+    const auto payload =
+        uplink::evidence_request_payload(uplink::EvidenceRequest{std::nullopt, seq});
+    client.publish(topic, payload.data(), payload.size(), 1, false)->wait();
+    client.disconnect()->wait();
+    std::cout << "asked " << outlet << " for the evidence of record " << seq << "\n";
+    return 0;
+  } catch (const mqtt::exception& e) {
+    std::cerr << "postgate-hq: request not sent: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace
@@ -92,6 +130,14 @@ int main(int argc, char** argv) {
                    "messages stored per transaction at most (acks follow each commit)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  std::string evidence_dir;
+  serve->add_option("--evidence-dir", evidence_dir,
+                    "where evidence files go (default: <db>.evidence beside the database)");
+  serve
+      ->add_option("--max-evidence-bytes", iopts.max_evidence_bytes,
+                   "larger evidence items are rejected")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--ca", ropts.ca_file, "TLS: CA certificate file");
   serve->add_option("--cert", ropts.cert_file, "TLS: client certificate file");
   serve->add_option("--key", ropts.key_file, "TLS: client private key file");
@@ -113,6 +159,32 @@ int main(int argc, char** argv) {
   records->add_option("--key-file", key_file, "key, when personal fields are encrypted");
   records->add_flag("--json", records_json, "JSON output, one array");
 
+  auto* evidence = app.add_subcommand("evidence", "evidence items held for one outlet");
+  std::optional<std::int64_t> record_seq;
+  bool evidence_json = false;
+  std::size_t evidence_limit = 1000;
+  evidence->add_option("--db", db_path, "HQ database file")->required();
+  evidence->add_option("--outlet", outlet, "outlet id")->required();
+  evidence->add_option("--record-seq", record_seq, "only the items of this record");
+  evidence->add_option("--limit", evidence_limit, "at most N items")->capture_default_str();
+  evidence->add_flag("--json", evidence_json, "JSON output, one array");
+
+  auto* request = app.add_subcommand(
+      "request-evidence", "ask an outlet to send a record's evidence (evidence/request)");
+  std::vector<std::string> request_brokers;
+  std::uint64_t request_seq = 0;
+  std::string request_prefix = "postgate/v1";
+  std::string request_ca, request_cert, request_key;
+  request->add_option("--broker", request_brokers, "broker URI, repeatable")->required();
+  request->add_option("--outlet", outlet, "outlet id")->required();
+  request->add_option("--record-seq", request_seq, "the record's seq")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  request->add_option("--prefix", request_prefix, "topic prefix")->capture_default_str();
+  request->add_option("--ca", request_ca, "TLS: CA certificate file");
+  request->add_option("--cert", request_cert, "TLS: client certificate file");
+  request->add_option("--key", request_key, "TLS: client private key file");
+
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("hq");
@@ -130,6 +202,8 @@ int main(int argc, char** argv) {
     ropts.mqtt_version = mqtt_version;
     if (ropts.client_id.empty()) ropts.client_id = default_client_id();
     iopts.prefix = ropts.prefix;
+    iopts.evidence_dir = evidence_dir.empty() ? std::filesystem::path(db_path + ".evidence")
+                                              : std::filesystem::path(evidence_dir);
     auto store = hq::HqStore::open(db_path, std::move(sopts));
     if (!store) return fail_with(store.error());
     core::SystemClock clock;
@@ -140,6 +214,15 @@ int main(int argc, char** argv) {
                  ropts.client_id, ropts.group ? ", group " : "", group);
     if (auto s = hq::run_receiver(ingestor, ropts, g_stop); !s) return fail_with(s.error());
     return 0;
+  }
+
+  if (*request) {
+    if (!hq::valid_outlet(outlet)) {
+      std::cerr << "postgate-hq: --outlet must match [A-Za-z0-9_-]{1,64}\n";
+      return 2;
+    }
+    return request_evidence(request_brokers, request_prefix, outlet, request_seq, request_ca,
+                            request_cert, request_key);
   }
 
   auto store = hq::HqStore::open_existing(db_path, std::move(sopts));
@@ -160,10 +243,32 @@ int main(int argc, char** argv) {
     }
     auto r = store->records(outlet, limit, clear);
     if (!r) return fail_with(r.error());
+    if (!r->empty()) {
+      auto ev = store->evidence_for_seqs(outlet, r->front().value("seq", std::int64_t{0}),
+                                         r->back().value("seq", std::int64_t{0}));
+      if (!ev) return fail_with(ev.error());
+      hq::attach_evidence(*r, *ev);
+    }
     if (records_json)
       std::cout << nlohmann::json(*r).dump() << "\n";
     else
       std::cout << hq::records_to_text(*r);
+    return 0;
+  }
+  if (*evidence) {
+    if (!hq::valid_outlet(outlet)) {
+      std::cerr << "postgate-hq: --outlet must match [A-Za-z0-9_-]{1,64}\n";
+      return 2;
+    }
+    auto rows = store->evidence_items(outlet, record_seq, evidence_limit);
+    if (!rows) return fail_with(rows.error());
+    if (evidence_json) {
+      auto arr = nlohmann::json::array();
+      for (const auto& e : *rows) arr.push_back(hq::evidence_to_json(e));
+      std::cout << arr.dump() << "\n";
+    } else {
+      std::cout << hq::evidence_to_text(*rows);
+    }
     return 0;
   }
   return 2;

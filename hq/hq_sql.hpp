@@ -7,7 +7,7 @@
 namespace postgate::hq::sql {
 
 // Migration N (1-based) takes user_version N-1 to N. Append only.
-inline constexpr std::array<std::string_view, 1> kMigrations = {
+inline constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE outlets (
   outlet          TEXT PRIMARY KEY,
@@ -62,6 +62,34 @@ CREATE TABLE events (
   PRIMARY KEY (outlet, id)
 ) WITHOUT ROWID;
 CREATE INDEX events_received ON events (received_at);
+)sql",
+    // 2: evidence items (docs/hq.md, "Evidence"); the files live in the
+    // evidence directory, `path` is relative to it.
+    R"sql(
+CREATE TABLE evidence (
+  outlet        TEXT NOT NULL,
+  id            TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  source        TEXT NOT NULL,
+  content_type  TEXT NOT NULL,
+  captured_at   INTEGER NOT NULL,
+  size          INTEGER NOT NULL,
+  sha256        TEXT NOT NULL,
+  record_id     TEXT,
+  record_seq    INTEGER,
+  binding       TEXT NOT NULL,
+  meta_json     TEXT NOT NULL,
+  have          INTEGER NOT NULL DEFAULT 0,  -- bytes [0, have) held in the .part file
+  state         TEXT NOT NULL,               -- partial, verified, rejected
+  path          TEXT,                        -- once verified
+  first_at      INTEGER NOT NULL,
+  verified_at   INTEGER,
+  mismatches    INTEGER NOT NULL DEFAULT 0,
+  key_id        INTEGER,                     -- NULL: the file is plain
+  reason        TEXT,                        -- why rejected
+  PRIMARY KEY (outlet, id)
+) WITHOUT ROWID;
+CREATE INDEX evidence_record ON evidence (outlet, record_seq);
 )sql",
 };
 
@@ -143,5 +171,33 @@ inline constexpr std::string_view kEventCount = "SELECT count(*) FROM events WHE
 inline constexpr std::string_view kRecentEvents =
     "SELECT id, at, kind, severity, message, record_seq, received_at FROM events "
     "WHERE outlet = ?1 ORDER BY received_at DESC LIMIT ?2";
+
+// ---- evidence -------------------------------------------------------------
+
+inline constexpr std::string_view kEvidenceColumns =
+    "outlet, id, kind, source, content_type, captured_at, size, sha256, record_id, record_seq, "
+    "binding, meta_json, have, state, path, first_at, verified_at, mismatches, key_id, reason";
+inline constexpr std::string_view kPutEvidence =
+    "INSERT OR REPLACE INTO evidence (outlet, id, kind, source, content_type, captured_at, size, "
+    "sha256, record_id, record_seq, binding, meta_json, have, state, path, first_at, verified_at, "
+    "mismatches, key_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+inline constexpr std::string_view kGetEvidence =
+    "SELECT outlet, id, kind, source, content_type, captured_at, size, sha256, record_id, "
+    "record_seq, binding, meta_json, have, state, path, first_at, verified_at, mismatches, key_id, "
+    "reason FROM evidence WHERE outlet = ?1 AND id = ?2";
+// ?2: a record seq, or NULL for all; unbound items sort first.
+inline constexpr std::string_view kListEvidence =
+    "SELECT outlet, id, kind, source, content_type, captured_at, size, sha256, record_id, "
+    "record_seq, binding, meta_json, have, state, path, first_at, verified_at, mismatches, key_id, "
+    "reason FROM evidence WHERE outlet = ?1 AND (?2 IS NULL OR record_seq = ?2) "
+    "ORDER BY record_seq, captured_at, id LIMIT ?3";
+inline constexpr std::string_view kEvidenceForSeqs =
+    "SELECT outlet, id, kind, source, content_type, captured_at, size, sha256, record_id, "
+    "record_seq, binding, meta_json, have, state, path, first_at, verified_at, mismatches, key_id, "
+    "reason FROM evidence WHERE outlet = ?1 AND record_seq BETWEEN ?2 AND ?3 "
+    "ORDER BY record_seq, captured_at, id";
+inline constexpr std::string_view kEvidenceCounts =
+    "SELECT state, count(*) FROM evidence WHERE outlet = ?1 GROUP BY state";
 
 }  // namespace postgate::hq::sql

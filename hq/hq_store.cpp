@@ -442,6 +442,7 @@ Result<std::vector<OutletSummary>> HqStore::fleet() {
     if (const int rc = ev->step(); rc != SQLITE_ROW)
       return std::unexpected(db_.error(rc, "events"));
     s.events = static_cast<std::uint64_t>(ev->int64(0));
+    if (auto c = evidence_counts(s); !c) return std::unexpected(c.error());
   }
   return out;
 }

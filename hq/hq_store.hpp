@@ -75,6 +75,33 @@ struct OutletSummary {
   std::uint64_t missing = 0;
   std::vector<Gap> gaps;
   std::uint64_t events = 0;
+  std::uint64_t evidence_verified = 0;
+  std::uint64_t evidence_partial = 0;
+  std::uint64_t evidence_rejected = 0;
+};
+
+// One evidence item at HQ (the `evidence` table).
+struct EvidenceRow {
+  std::string outlet;
+  std::string id;
+  std::string kind;
+  std::string source;
+  std::string content_type;
+  core::TimePoint captured_at{};
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::optional<std::string> record_id;
+  std::optional<std::int64_t> record_seq;
+  std::string binding;
+  std::string meta_json = "{}";
+  std::uint64_t have = 0;
+  std::string state = "partial";  // partial, verified, rejected
+  std::optional<std::string> path;
+  core::TimePoint first_at{};
+  std::optional<core::TimePoint> verified_at;
+  std::int64_t mismatches = 0;
+  std::optional<std::int64_t> key_id;
+  std::optional<std::string> reason;
 };
 
 struct ConflictRow {
@@ -136,6 +163,17 @@ class HqStore {
   // needs the key they were sealed with ("key_required" / "key_unknown").
   core::Result<std::vector<json>> records(std::string_view outlet, std::size_t limit, bool clear);
 
+  // Evidence (hq_store_evidence.cpp). put_evidence writes the whole row.
+  core::Result<std::optional<EvidenceRow>> evidence_item(std::string_view outlet,
+                                                         std::string_view id);
+  core::Status put_evidence(const EvidenceRow& row);
+  core::Result<std::vector<EvidenceRow>> evidence_items(std::string_view outlet,
+                                                        std::optional<std::int64_t> record_seq,
+                                                        std::size_t limit);
+  core::Result<std::vector<EvidenceRow>> evidence_for_seqs(std::string_view outlet,
+                                                           std::int64_t first, std::int64_t last);
+  const std::optional<storage::KeyRing>& keys() const { return options_.keys; }
+
  private:
   HqStore(Db db, StoreOptions options) : db_(std::move(db)), options_(std::move(options)) {}
   static core::Result<HqStore> open_with(const std::filesystem::path& path, Db::Mode mode,
@@ -148,6 +186,7 @@ class HqStore {
                                             std::size_t limit);
   template <class F>
   auto in_transaction(F&& f) -> decltype(f());
+  core::Status evidence_counts(OutletSummary& s);
 
   Db db_;
   StoreOptions options_;

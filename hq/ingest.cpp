@@ -85,6 +85,8 @@ std::optional<TopicParts> parse_topic(std::string_view prefix, std::string_view 
     parts.kind = Kind::telemetry;
   else if (kind == "events")
     parts.kind = Kind::events;
+  else if (kind == "evidence/chunk")
+    parts.kind = Kind::evidence_chunk;
   else
     return std::nullopt;
   return parts;
@@ -92,6 +94,10 @@ std::optional<TopicParts> parse_topic(std::string_view prefix, std::string_view 
 
 std::string ack_topic(std::string_view prefix, std::string_view outlet) {
   return std::string(prefix) + "/" + std::string(outlet) + "/ack";
+}
+
+std::string evidence_ack_topic(std::string_view prefix, std::string_view outlet) {
+  return std::string(prefix) + "/" + std::string(outlet) + "/evidence/ack";
 }
 
 std::string ack_payload(std::uint64_t upto_seq) {
@@ -174,6 +180,8 @@ Result<std::optional<Publication>> Ingestor::handle(std::string_view topic,
     case Kind::events:
       if (auto s = on_event(parts->outlet, payload); !s) return std::unexpected(s.error());
       break;
+    case Kind::evidence_chunk:
+      return on_evidence_chunk(parts->outlet, payload);
   }
   return std::optional<Publication>();
 }
@@ -219,7 +227,7 @@ Result<std::optional<Publication>> Ingestor::on_records(const std::string& outle
   if (out->watermark == 0) return std::optional<Publication>();
   ++counters_.acks;
   return std::optional<Publication>(
-      Publication{ack_topic(options_.prefix, outlet), ack_payload(out->watermark)});
+      Publication{ack_topic(options_.prefix, outlet), ack_payload(out->watermark), {}});
 }
 
 Status Ingestor::on_status(const std::string& outlet, std::string_view payload, bool retained) {

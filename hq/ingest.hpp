@@ -3,6 +3,7 @@
 // topic, check the payload, store it, and say which ack to publish. The
 // transport (receiver.hpp) only moves bytes, so this is tested directly.
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,11 +12,12 @@
 #include "core/record.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "hq/evidence_files.hpp"
 #include "hq/hq_store.hpp"
 
 namespace postgate::hq {
 
-enum class Kind { records, status, telemetry, events };
+enum class Kind { records, status, telemetry, events, evidence_chunk };
 
 struct TopicParts {
   std::string outlet;
@@ -28,6 +30,7 @@ bool valid_outlet(std::string_view outlet);
 std::optional<TopicParts> parse_topic(std::string_view prefix, std::string_view topic);
 std::string ack_topic(std::string_view prefix, std::string_view outlet);
 std::string ack_payload(std::uint64_t upto_seq);
+std::string evidence_ack_topic(std::string_view prefix, std::string_view outlet);
 
 struct ParsedBatch {
   std::vector<core::Record> records;
@@ -45,11 +48,17 @@ core::Result<ParsedBatch> parse_batch(std::string_view topic_outlet, std::string
 struct IngestOptions {
   std::string prefix = "postgate/v1";
   std::size_t max_payload_bytes = 1024 * 1024;
+  // Where evidence files go; chunks are refused (and counted) without one.
+  std::optional<std::filesystem::path> evidence_dir;
+  std::uint64_t max_evidence_bytes = 64ull * 1024 * 1024;  // per item
 };
 
 struct Publication {
   std::string topic;
   std::string payload;
+  // Within one group only the last publication of a key goes out (a later
+  // ack covers an earlier one); empty: the topic is the key.
+  std::string key;
 };
 
 struct IngestCounters {
@@ -61,12 +70,19 @@ struct IngestCounters {
   std::uint64_t rejected = 0;  // payloads or records ignored
   std::uint64_t acks = 0;
   std::uint64_t store_errors = 0;
+  std::uint64_t evidence_chunks = 0;
+  std::uint64_t evidence_bytes = 0;  // appended, duplicates not counted
+  std::uint64_t evidence_verified = 0;
+  std::uint64_t evidence_mismatches = 0;
+  std::uint64_t evidence_rejected = 0;
 };
 
 class Ingestor {
  public:
   Ingestor(HqStore& store, const core::Clock& clock, IngestOptions options)
-      : store_(store), clock_(clock), options_(std::move(options)) {}
+      : store_(store), clock_(clock), options_(std::move(options)) {
+    if (options_.evidence_dir) files_.emplace(*options_.evidence_dir);
+  }
 
   // Handles one message; returns the ack to publish, if any. A failure of the
   // database is returned so the caller can decide to stop; nothing is acked
@@ -91,6 +107,9 @@ class Ingestor {
   core::Status on_status(const std::string& outlet, std::string_view payload, bool retained);
   core::Status on_telemetry(const std::string& outlet, std::string_view payload);
   core::Status on_event(const std::string& outlet, std::string_view payload);
+  // evidence_ingest.cpp
+  core::Result<std::optional<Publication>> on_evidence_chunk(const std::string& outlet,
+                                                             std::string_view payload);
   void reject(const std::string& outlet, std::string_view what, const core::Error& e);
   core::Status count_malformed(const std::string& outlet);
 
@@ -98,6 +117,7 @@ class Ingestor {
   const core::Clock& clock_;
   IngestOptions options_;
   IngestCounters counters_;
+  std::optional<EvidenceFiles> files_;
 };
 
 }  // namespace postgate::hq

@@ -98,7 +98,7 @@ mqtt::connect_options connect_options_for(const ReceiverOptions& o) {
 
 std::vector<std::string> subscription_filters(const ReceiverOptions& o) {
   return {filter(o, "records", true), filter(o, "status", false), filter(o, "telemetry", true),
-          filter(o, "events", true)};
+          filter(o, "events", true), filter(o, "evidence/chunk", true)};
 }
 
 core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
@@ -205,8 +205,10 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
           break;
         }
         if (*ack) {
-          auto same = std::find_if(acks.begin(), acks.end(),
-                                   [&](const Publication& p) { return p.topic == (*ack)->topic; });
+          const auto key_of = [](const Publication& p) { return p.key.empty() ? p.topic : p.key; };
+          auto same = std::find_if(acks.begin(), acks.end(), [&](const Publication& p) {
+            return key_of(p) == key_of(**ack);
+          });
           if (same != acks.end())
             *same = std::move(**ack);
           else
@@ -254,8 +256,11 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
     const auto& c = ingestor.counters();
     spdlog::info(
         "stopped: {} messages, {} batches, {} records stored, {} duplicates, {} conflicts, "
-        "{} ignored, {} acks",
-        c.messages, c.batches, c.stored, c.duplicates, c.conflicts, c.rejected, c.acks);
+        "{} ignored, {} acks; evidence: {} chunks, {} bytes, {} verified, {} mismatches, "
+        "{} rejected",
+        c.messages, c.batches, c.stored, c.duplicates, c.conflicts, c.rejected, c.acks,
+        c.evidence_chunks, c.evidence_bytes, c.evidence_verified, c.evidence_mismatches,
+        c.evidence_rejected);
     return result;
   } catch (const mqtt::exception& e) {
     return core::fail("mqtt_error", "broker", std::string("MQTT client: ") + e.what());

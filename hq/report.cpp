@@ -59,6 +59,10 @@ nlohmann::json fleet_to_json(const std::vector<OutletSummary>& fleet) {
         {"duplicates", s.duplicates},
         {"ignored", s.malformed},
         {"events", s.events},
+        {"evidence",
+         {{"verified", s.evidence_verified},
+          {"partial", s.evidence_partial},
+          {"rejected", s.evidence_rejected}}},
         {"status", s.status ? *s.status : nlohmann::json(nullptr)},
         {"telemetry_at",
          s.telemetry_at ? nlohmann::json(core::format_utc(*s.telemetry_at)) : nullptr},
@@ -70,14 +74,18 @@ nlohmann::json fleet_to_json(const std::vector<OutletSummary>& fleet) {
 }
 
 std::string fleet_to_text(const std::vector<OutletSummary>& fleet) {
-  std::vector<std::vector<std::string>> rows = {
-      {"OUTLET", "STATE", "LAST SEEN", "ACKED", "PENDING", "GAPS", "CONFLICTS", "IGNORED"}};
+  std::vector<std::vector<std::string>> rows = {{"OUTLET", "STATE", "LAST SEEN", "ACKED", "PENDING",
+                                                 "GAPS", "CONFLICTS", "IGNORED", "EVIDENCE"}};
   for (const auto& s : fleet) {
     const auto p = pending_of(s);
-    rows.push_back({s.outlet, s.state.value_or("unknown"),
-                    s.last_seen ? core::format_utc(*s.last_seen) : "-", std::to_string(s.watermark),
-                    p ? std::to_string(*p) : "-", gaps_to_text(s.gaps, s.missing),
-                    std::to_string(s.conflicts), std::to_string(s.malformed)});
+    rows.push_back(
+        {s.outlet, s.state.value_or("unknown"), s.last_seen ? core::format_utc(*s.last_seen) : "-",
+         std::to_string(s.watermark), p ? std::to_string(*p) : "-", gaps_to_text(s.gaps, s.missing),
+         std::to_string(s.conflicts), std::to_string(s.malformed),
+         std::to_string(s.evidence_verified) + " verified" +
+             (s.evidence_partial ? ", " + std::to_string(s.evidence_partial) + " partial" : "") +
+             (s.evidence_rejected ? ", " + std::to_string(s.evidence_rejected) + " rejected"
+                                  : "")});
   }
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& r : rows)
@@ -109,9 +117,71 @@ std::string records_to_text(const std::vector<nlohmann::json>& records) {
         << str_or(r, "accepted_at", "-") << "  " << str_or(r, "counter", "-") << "  "
         << str_or(r, "operator", "-") << "  " << str_or(sender, "doc_type", "-") << "  "
         << str_or(sender, "name", "-") << "  " << str_or(sender, "doc_number", "-") << "  "
-        << waybills << "  " << str_or(r, "declared", "-") << "  " << inspection << "\n";
+        << waybills << "  " << str_or(r, "declared", "-") << "  " << inspection;
+    if (const auto it = r.find("evidence_at_hq"); it != r.end() && it->is_array() && !it->empty()) {
+      std::size_t verified = 0;
+      for (const auto& e : *it)
+        if (e.value("state", "") == "verified") ++verified;
+      out << "  evidence " << verified << "/" << it->size() << " verified";
+    }
+    out << "\n";
   }
   return out.str();
+}
+
+nlohmann::json evidence_to_json(const EvidenceRow& r) {
+  auto meta = nlohmann::json::parse(r.meta_json, nullptr, false);
+  if (meta.is_discarded()) meta = nlohmann::json::object();
+  return {
+      {"outlet", r.outlet},
+      {"id", r.id},
+      {"kind", r.kind},
+      {"source", r.source},
+      {"content_type", r.content_type},
+      {"captured_at", core::format_utc(r.captured_at)},
+      {"size", r.size},
+      {"sha256", r.sha256},
+      {"record_id", r.record_id ? nlohmann::json(*r.record_id) : nullptr},
+      {"record_seq", r.record_seq ? nlohmann::json(*r.record_seq) : nullptr},
+      {"binding", r.binding},
+      {"meta", std::move(meta)},
+      {"have", r.have},
+      {"state", r.state},
+      {"path", r.path ? nlohmann::json(*r.path) : nullptr},
+      {"sealed", r.key_id.has_value()},
+      {"first_at", core::format_utc(r.first_at)},
+      {"verified_at", r.verified_at ? nlohmann::json(core::format_utc(*r.verified_at)) : nullptr},
+      {"mismatches", r.mismatches},
+      {"reason", r.reason ? nlohmann::json(*r.reason) : nullptr}};
+}
+
+std::string evidence_to_text(const std::vector<EvidenceRow>& rows) {
+  std::ostringstream out;
+  for (const auto& r : rows) {
+    out << (r.record_seq ? std::to_string(*r.record_seq) : std::string("unbound")) << "  " << r.id
+        << "  " << r.kind << "  " << r.source << "  " << r.size << " bytes  " << r.binding << "  "
+        << r.state;
+    if (r.state == "partial") out << " " << r.have << "/" << r.size;
+    if (r.reason) out << " (" << *r.reason << ")";
+    if (r.path) out << "  " << *r.path;
+    out << "\n";
+  }
+  return out.str();
+}
+
+void attach_evidence(std::vector<nlohmann::json>& records, const std::vector<EvidenceRow>& rows) {
+  for (auto& rec : records) {
+    const auto seq = rec.value("seq", std::int64_t{0});
+    auto list = nlohmann::json::array();
+    for (const auto& e : rows)
+      if (e.record_seq && *e.record_seq == seq)
+        list.push_back({{"id", e.id},
+                        {"kind", e.kind},
+                        {"state", e.state},
+                        {"size", e.size},
+                        {"binding", e.binding}});
+    rec["evidence_at_hq"] = std::move(list);
+  }
 }
 
 }  // namespace postgate::hq

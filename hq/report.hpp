@@ -16,4 +16,10 @@ std::string fleet_to_text(const std::vector<OutletSummary>& fleet);
 std::string records_to_text(const std::vector<nlohmann::json>& records);
 std::string gaps_to_text(const std::vector<Gap>& gaps, std::uint64_t missing);
 
+// Evidence (`postgate-hq evidence`), and the short form `records` attaches
+// to each record as "evidence_at_hq": [{id, kind, state, size, binding}].
+nlohmann::json evidence_to_json(const EvidenceRow& row);
+std::string evidence_to_text(const std::vector<EvidenceRow>& rows);
+void attach_evidence(std::vector<nlohmann::json>& records, const std::vector<EvidenceRow>& rows);
+
 }  // namespace postgate::hq
