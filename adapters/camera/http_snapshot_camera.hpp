@@ -39,10 +39,10 @@ class HttpSnapshotCamera final : public Camera {
   void capture(std::function<void(core::Result<Still>)> done) override;
   void stop() override;
 
-  struct Shared;  // settings, parsed URL and TLS context, shared with captures in flight
-  class Attempt;
-
  private:
+  struct Shared;  // settings, parsed URL and TLS context, shared with captures in flight
+  class Attempt;  // one capture; outlives the camera while its handlers unwind
+
   HttpSnapshotCamera(boost::asio::io_context& io, std::shared_ptr<Shared> shared,
                      core::RandomSource& random, const core::Clock& clock);
 
