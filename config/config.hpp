@@ -102,6 +102,66 @@ struct AdapterConfig {
   DeviceAdapterConfig device;
 };
 
+// Counter cameras (docs/devices/camera.md): one per counter, a still per
+// parcel at a configurable step of the counter workflow.
+struct CameraConfig {
+  std::string id;                         // unique; recorded as the evidence source
+  std::string counter;                    // must be a configured counter id
+  std::string source;                     // "http" | "v4l2"
+  std::string capture_on = "inspection";  // inspection | committed
+  bool required = false;  // inspection: no photo, no acceptance (staff retry or cancel)
+  std::uint32_t timeout_ms = 5000;
+  std::uint32_t max_bytes = 8 * 1024 * 1024;
+  // http
+  std::string url;
+  std::string username;
+  std::string password;
+  std::string auth = "auto";  // auto | basic | digest
+  std::filesystem::path ca_file;
+  bool verify_peer = true;
+  bool allow_basic_over_http = false;
+  // v4l2
+  std::filesystem::path device;
+  std::uint32_t width = 1280;
+  std::uint32_t height = 720;
+  std::string format = "auto";  // auto | mjpeg | yuyv
+  std::uint32_t warmup_frames = 3;
+  std::uint32_t jpeg_quality = 85;
+  friend bool operator==(const CameraConfig&, const CameraConfig&) = default;
+};
+
+// An X-ray machine exporting scans into a folder (docs/devices/xray.md).
+struct XrayConfig {
+  std::string id;  // machine id, unique
+  std::filesystem::path folder;
+  std::string counter;             // the counter all lanes feed; empty: see lanes
+  std::vector<std::string> lanes;  // "LANE:COUNTER" pairs, for machines feeding several
+  std::string format = "json";     // json | xml
+  std::string lane_field;          // path of each field in the result file
+  std::string time_field;
+  std::string waybill_field;  // empty: the machine does not read waybills
+  std::string verdict_field;
+  std::string image_field;
+  std::string time_format = "iso8601";  // iso8601 | epoch_s | epoch_ms | pattern
+  std::string time_pattern;             // with time_format: pattern, e.g. "%Y-%m-%d %H:%M:%S"
+  std::vector<std::string> clear_words{"clear", "pass", "ok", "normal"};
+  std::vector<std::string> suspect_words{"suspect", "alarm", "alert", "threat"};
+  std::vector<std::string> result_extensions{".json"};
+  std::uint32_t settle_ms = 1000;
+  std::uint32_t pair_timeout_s = 30;
+  std::uint64_t max_image_bytes = 32 * 1024 * 1024;
+  std::uint32_t bind_before_s = 60;  // a scan up to this long before a record's acceptance
+  std::uint32_t bind_after_s = 300;  // ... or this long after it binds by lane and time
+  friend bool operator==(const XrayConfig&, const XrayConfig&) = default;
+};
+
+// Evidence kept at the outlet and sent to HQ (docs/protocol.md, "evidence").
+struct EvidenceConfig {
+  std::string upload = "always";  // always | on_request
+  std::uint64_t max_item_bytes = 16 * 1024 * 1024;
+  std::uint64_t max_total_bytes = 4ull * 1024 * 1024 * 1024;
+};
+
 struct WaybillConfig {
   bool accept_s10 = true;
   std::vector<core::WaybillRule> carriers;
@@ -149,6 +209,9 @@ struct UplinkConfig {
   double drain_bytes_per_s = 2097152;       // 0: unlimited
   std::uint32_t telemetry_interval_s = 60;  // 0: no telemetry
   std::uint32_t stop_timeout_s = 5;
+  std::uint32_t evidence_chunk_bytes = 65536;
+  std::uint32_t evidence_inflight_chunks = 4;
+  double evidence_bytes_per_s = 262144;  // 0: unlimited
   friend bool operator==(const UplinkConfig&, const UplinkConfig&) = default;
 };
 
@@ -160,6 +223,9 @@ struct Config {
   ApiConfig api;
   WorkflowConfig workflow;
   std::vector<AdapterConfig> adapters;
+  std::vector<CameraConfig> cameras;
+  std::vector<XrayConfig> xray;
+  EvidenceConfig evidence;
   WaybillConfig waybills;
   ScreeningConfig screening;
   LoggingConfig logging;

@@ -210,7 +210,8 @@ std::vector<Key> scanner_keys() {
 
 struct Schema {
   Table counter, storage, api, workflow, adapter, demo, idcard_reader, barcode_scanner, mrz_reader,
-      carrier, waybills, category, screening, logging, uplink_tls, uplink, root;
+      carrier, waybills, category, screening, logging, uplink_tls, uplink, camera, xray, evidence,
+      root;
 
   Schema() {
     counter = {
@@ -856,6 +857,335 @@ struct Schema {
                          .umin = 1,
                          .umax = 300},
                      &UplinkConfig::stop_timeout_s),
+                bind(Key{.name = "evidence_chunk_bytes",
+                         .type = Type::uint,
+                         .description = "Bytes of evidence per published chunk.",
+                         .default_yaml = "65536",
+                         .umin = 1024,
+                         .umax = kMiB},
+                     &UplinkConfig::evidence_chunk_bytes),
+                bind(Key{.name = "evidence_inflight_chunks",
+                         .type = Type::uint,
+                         .description = "Most evidence chunks published and not yet "
+                                        "acknowledged by HQ.",
+                         .default_yaml = "4",
+                         .umin = 1,
+                         .umax = 64},
+                     &UplinkConfig::evidence_inflight_chunks),
+                bind(Key{.name = "evidence_bytes_per_s",
+                         .type = Type::number,
+                         .description = "Most evidence bytes sent per second, after the "
+                                        "records; 0: unlimited.",
+                         .default_yaml = "262144",
+                         .dmin = 0,
+                         .dmax = 1e12},
+                     &UplinkConfig::evidence_bytes_per_s),
+            },
+    };
+
+    camera = {
+        .name = "cameras[]",
+        .description =
+            "A counter camera (docs/devices/camera.md): one still per parcel, taken at "
+            "`capture_on`, sealed into `storage.evidence_dir` and tied to the record.",
+        .keys =
+            {
+                bind(Key{.name = "id",
+                         .description = "Camera id, unique: 1 to 64 of `A-Z a-z 0-9 _ -`; "
+                                        "recorded as the evidence source.",
+                         .required = true},
+                     &CameraConfig::id),
+                bind(Key{.name = "counter",
+                         .description = "Id of the counter it watches; one camera per counter.",
+                         .required = true},
+                     &CameraConfig::counter),
+                bind(Key{.name = "source",
+                         .type = Type::enumeration,
+                         .description = "`http`: an IP camera's snapshot URL (ONVIF snapshot "
+                                        "URI); `v4l2`: a USB (UVC) camera.",
+                         .required = true,
+                         .values = {"http", "v4l2"}},
+                     &CameraConfig::source),
+                bind(Key{.name = "capture_on",
+                         .type = Type::enumeration,
+                         .description = "`inspection`: when staff give the inspection outcome, "
+                                        "before the commit (the still is part of the record); "
+                                        "`committed`: once the record is durable (bound to it "
+                                        "afterwards).",
+                         .default_yaml = "inspection",
+                         .values = {"inspection", "committed"}},
+                     &CameraConfig::capture_on),
+                bind(Key{.name = "required",
+                         .type = Type::boolean,
+                         .description = "With `capture_on: inspection`: no still, no "
+                                        "acceptance; staff see why and confirm again or "
+                                        "cancel. Otherwise a failed still is logged and "
+                                        "counted, and the acceptance goes on.",
+                         .default_yaml = "false"},
+                     &CameraConfig::required),
+                bind(Key{.name = "timeout_ms",
+                         .type = Type::uint,
+                         .description = "Longest a capture may take, milliseconds.",
+                         .default_yaml = "5000",
+                         .umin = 100,
+                         .umax = 60000},
+                     &CameraConfig::timeout_ms),
+                bind(Key{.name = "max_bytes",
+                         .type = Type::uint,
+                         .description = "Largest still accepted, bytes.",
+                         .default_yaml = "8388608",
+                         .umin = 1024,
+                         .umax = 64 * kMiB},
+                     &CameraConfig::max_bytes),
+                bind(Key{.name = "url",
+                         .description = "http: `http://` or `https://` snapshot URL; required "
+                                        "with `source: http`.",
+                         .default_yaml = "\"\""},
+                     &CameraConfig::url),
+                bind(Key{.name = "username",
+                         .description = "http: user name; empty: no authentication.",
+                         .default_yaml = "\"\""},
+                     &CameraConfig::username),
+                bind(Key{.name = "password",
+                         .description = "http: password. Keep the file readable by postgated "
+                                        "only.",
+                         .default_yaml = "\"\""},
+                     &CameraConfig::password),
+                bind(Key{.name = "auth",
+                         .type = Type::enumeration,
+                         .description = "http: `auto` answers the camera's challenge (Digest "
+                                        "or Basic), `basic` or `digest` insist on one.",
+                         .default_yaml = "auto",
+                         .values = {"auto", "basic", "digest"}},
+                     &CameraConfig::auth),
+                bind(Key{.name = "ca_file",
+                         .type = Type::path,
+                         .description = "https: CA certificate(s) to trust; empty: the system "
+                                        "store.",
+                         .default_doc = "none"},
+                     &CameraConfig::ca_file),
+                bind(Key{.name = "verify_peer",
+                         .type = Type::boolean,
+                         .description = "https: verify the camera's certificate and host name.",
+                         .default_yaml = "true"},
+                     &CameraConfig::verify_peer),
+                bind(Key{.name = "allow_basic_over_http",
+                         .type = Type::boolean,
+                         .description = "http: allow Basic credentials over plain `http://` "
+                                        "(they travel readable).",
+                         .default_yaml = "false"},
+                     &CameraConfig::allow_basic_over_http),
+                bind(Key{.name = "device",
+                         .type = Type::path,
+                         .description = "v4l2: the video device, preferably a stable "
+                                        "`/dev/v4l/by-id/...` link; required with `source: "
+                                        "v4l2`.",
+                         .default_doc = "none"},
+                     &CameraConfig::device),
+                bind(Key{.name = "width",
+                         .type = Type::uint,
+                         .description = "v4l2: frame width asked for (the camera may pick the "
+                                        "nearest).",
+                         .default_yaml = "1280",
+                         .umin = 16,
+                         .umax = 8192},
+                     &CameraConfig::width),
+                bind(Key{.name = "height",
+                         .type = Type::uint,
+                         .description = "v4l2: frame height asked for.",
+                         .default_yaml = "720",
+                         .umin = 16,
+                         .umax = 8192},
+                     &CameraConfig::height),
+                bind(Key{.name = "format",
+                         .type = Type::enumeration,
+                         .description = "v4l2: `mjpeg` (stored as sent), `yuyv` (encoded to "
+                                        "JPEG here) or `auto` (MJPEG when offered).",
+                         .default_yaml = "auto",
+                         .values = {"auto", "mjpeg", "yuyv"}},
+                     &CameraConfig::format),
+                bind(Key{.name = "warmup_frames",
+                         .type = Type::uint,
+                         .description = "v4l2: frames dropped before the still (auto "
+                                        "exposure settles).",
+                         .default_yaml = "3",
+                         .umin = 0,
+                         .umax = 100},
+                     &CameraConfig::warmup_frames),
+                bind(Key{.name = "jpeg_quality",
+                         .type = Type::uint,
+                         .description = "v4l2 with YUYV: JPEG quality, 1 to 100.",
+                         .default_yaml = "85",
+                         .umin = 1,
+                         .umax = 100},
+                     &CameraConfig::jpeg_quality),
+            },
+    };
+
+    xray = {
+        .name = "xray[]",
+        .description =
+            "An X-ray machine exporting each scan as an image and a result file into a "
+            "folder (docs/devices/xray.md). Scans are bound to records by waybill, else "
+            "by lane and time.",
+        .keys =
+            {
+                bind(Key{.name = "id",
+                         .description = "Machine id, unique: 1 to 64 of `A-Z a-z 0-9 _ -`.",
+                         .required = true},
+                     &XrayConfig::id),
+                bind(Key{.name = "folder",
+                         .type = Type::path,
+                         .description = "The export folder watched (inotify).",
+                         .required = true},
+                     &XrayConfig::folder),
+                bind(Key{.name = "counter",
+                         .description = "The counter all its lanes feed; empty: give `lanes`.",
+                         .default_yaml = "\"\""},
+                     &XrayConfig::counter),
+                bind(Key{.name = "lanes",
+                         .type = Type::list,
+                         .description = "`LANE:COUNTER` pairs for a machine feeding several "
+                                        "counters, e.g. `[\"1:c1\", \"2:c2\"]`.",
+                         .default_yaml = "[]",
+                         .element = Type::string},
+                     &XrayConfig::lanes),
+                bind(Key{.name = "format",
+                         .type = Type::enumeration,
+                         .description = "Result file format.",
+                         .default_yaml = "json",
+                         .values = {"json", "xml"}},
+                     &XrayConfig::format),
+                bind(Key{.name = "lane_field",
+                         .description = "Where the lane is in a result file: JSON dotted path "
+                                        "(`scan.lane`) or pointer (`/scan/lane`); XML element "
+                                        "path (`Scan/Lane`) or attribute (`Scan/@lane`).",
+                         .required = true},
+                     &XrayConfig::lane_field),
+                bind(Key{.name = "time_field",
+                         .description = "Where the scan time is.",
+                         .required = true},
+                     &XrayConfig::time_field),
+                bind(Key{.name = "waybill_field",
+                         .description = "Where the waybill the machine read is; empty: it "
+                                        "reads none.",
+                         .default_yaml = "\"\""},
+                     &XrayConfig::waybill_field),
+                bind(Key{.name = "verdict_field",
+                         .description = "Where the verdict word is.",
+                         .required = true},
+                     &XrayConfig::verdict_field),
+                bind(Key{.name = "image_field",
+                         .description = "Where the image file name is (a bare name in the "
+                                        "folder).",
+                         .required = true},
+                     &XrayConfig::image_field),
+                bind(Key{.name = "time_format",
+                         .type = Type::enumeration,
+                         .description = "`iso8601` (no zone: the outlet's local time), "
+                                        "`epoch_s`, `epoch_ms`, or `pattern` (`time_pattern`).",
+                         .default_yaml = "iso8601",
+                         .values = {"iso8601", "epoch_s", "epoch_ms", "pattern"}},
+                     &XrayConfig::time_format),
+                bind(Key{.name = "time_pattern",
+                         .description = "With `time_format: pattern`: strftime-like, e.g. "
+                                        "`%Y-%m-%d %H:%M:%S`.",
+                         .default_yaml = "\"\""},
+                     &XrayConfig::time_pattern),
+                bind(Key{.name = "clear_words",
+                         .type = Type::list,
+                         .description = "Verdict words meaning clear (case-insensitive).",
+                         .default_yaml = "[clear, pass, ok, normal]",
+                         .element = Type::string},
+                     &XrayConfig::clear_words),
+                bind(Key{.name = "suspect_words",
+                         .type = Type::list,
+                         .description = "Verdict words meaning suspect; any other word is "
+                                        "`unknown` (kept, reported).",
+                         .default_yaml = "[suspect, alarm, alert, threat]",
+                         .element = Type::string},
+                     &XrayConfig::suspect_words),
+                bind(Key{.name = "result_extensions",
+                         .type = Type::list,
+                         .description = "File name endings of result files.",
+                         .default_yaml = "[.json]",
+                         .element = Type::string},
+                     &XrayConfig::result_extensions),
+                bind(Key{.name = "settle_ms",
+                         .type = Type::uint,
+                         .description = "A file unchanged this long is complete (a writer "
+                                        "closing or renaming it completes it at once).",
+                         .default_yaml = "1000",
+                         .umin = 10,
+                         .umax = 600000},
+                     &XrayConfig::settle_ms),
+                bind(Key{.name = "pair_timeout_s",
+                         .type = Type::uint,
+                         .description = "Seconds an image or result file waits for its "
+                                        "partner before it is an orphan.",
+                         .default_yaml = "30",
+                         .umin = 1,
+                         .umax = 86400},
+                     &XrayConfig::pair_timeout_s),
+                bind(Key{.name = "max_image_bytes",
+                         .type = Type::uint,
+                         .description = "Largest image accepted, bytes.",
+                         .default_yaml = "33554432",
+                         .umin = 1024,
+                         .umax = 1024 * kMiB},
+                     &XrayConfig::max_image_bytes),
+                bind(Key{.name = "bind_before_s",
+                         .type = Type::uint,
+                         .description = "Without a waybill, a scan binds to a record of its "
+                                        "lane's counter accepted up to this long after the "
+                                        "scan...",
+                         .default_yaml = "60",
+                         .umin = 0,
+                         .umax = 86400},
+                     &XrayConfig::bind_before_s),
+                bind(Key{.name = "bind_after_s",
+                         .type = Type::uint,
+                         .description = "... or up to this long before it (the closest in "
+                                        "time; a tie binds to none).",
+                         .default_yaml = "300",
+                         .umin = 0,
+                         .umax = 86400},
+                     &XrayConfig::bind_after_s),
+            },
+    };
+
+    evidence = {
+        .name = "evidence",
+        .description =
+            "Evidence kept at the outlet (sealed in `storage.evidence_dir`) and sent to HQ "
+            "(docs/protocol.md, \"evidence\").",
+        .keys =
+            {
+                bind(Key{.name = "upload",
+                         .type = Type::enumeration,
+                         .description = "`always`: sent after the records, oldest first; "
+                                        "`on_request`: kept until HQ asks for a record's "
+                                        "evidence.",
+                         .default_yaml = "always",
+                         .values = {"always", "on_request"}},
+                     &EvidenceConfig::upload),
+                bind(Key{.name = "max_item_bytes",
+                         .type = Type::uint,
+                         .description = "Largest evidence file kept, bytes.",
+                         .default_yaml = "16777216",
+                         .umin = 1024,
+                         .umax = 1024 * kMiB},
+                     &EvidenceConfig::max_item_bytes),
+                bind(Key{.name = "max_total_bytes",
+                         .type = Type::uint,
+                         .description = "Most bytes of evidence kept; beyond it delivered "
+                                        "evidence is evicted oldest first, and when that is "
+                                        "not enough new evidence is refused (never "
+                                        "undelivered evidence dropped).",
+                         .default_yaml = "4294967296",
+                         .umin = 1024 * 1024,
+                         .umax = 1ull << 50},
+                     &EvidenceConfig::max_total_bytes),
             },
     };
 
@@ -881,6 +1211,15 @@ struct Schema {
                                              "then submits through the API).",
                               .default_yaml = "[]"},
                           adapter, &Config::adapters),
+                nest_list(Key{.name = "cameras",
+                              .description = "Counter cameras; none is valid.",
+                              .default_yaml = "[]"},
+                          camera, &Config::cameras),
+                nest_list(Key{.name = "xray",
+                              .description = "X-ray machines; none is valid.",
+                              .default_yaml = "[]"},
+                          xray, &Config::xray),
+                nest(Key{.name = "evidence"}, evidence, &Config::evidence),
                 nest(Key{.name = "waybills"}, waybills, &Config::waybills),
                 nest(Key{.name = "screening"}, screening, &Config::screening),
                 nest(Key{.name = "logging"}, logging, &Config::logging),

@@ -307,6 +307,87 @@ void check_uplink(const Config& c, LoadContext& ctx) {
   }
 }
 
+std::string unknown_counter(const std::string& id, const std::vector<std::string>& counter_ids) {
+  return "unknown counter " + quote(id) +
+         (counter_ids.empty() ? " (no counters configured)"
+                              : " (configured: " + join_list(counter_ids) + ")");
+}
+
+bool known(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+void check_cameras(const Config& c, LoadContext& ctx) {
+  std::vector<std::string> counter_ids;
+  for (const Counter& counter : c.counters) counter_ids.push_back(counter.id);
+  std::map<std::string, std::string> ids, counters;
+  for (std::size_t i = 0; i < c.cameras.size(); ++i) {
+    const CameraConfig& cam = c.cameras[i];
+    const std::string element = indexed("cameras", i);
+    const std::string id_path = element + ".id";
+    if (ctx.given(id_path) && !is_valid_id(cam.id))
+      ctx.report(ctx.at(id_path), id_path, "invalid camera id " + quote(cam.id) + ": " + kIdRule);
+    check_unique(cam.id, "camera id", id_path, element, ids, ctx);
+    const std::string counter_path = element + ".counter";
+    if (ctx.given(counter_path)) {
+      if (!known(counter_ids, cam.counter))
+        ctx.report(ctx.at(counter_path), counter_path, unknown_counter(cam.counter, counter_ids));
+      else
+        check_unique(cam.counter, "camera for counter", counter_path, element, counters, ctx);
+    }
+    if (cam.source == "http") {
+      const std::string url_path = element + ".url";
+      if (!cam.url.starts_with("http://") && !cam.url.starts_with("https://"))
+        ctx.report(ctx.at(url_path), url_path,
+                   cam.url.empty() ? "source http needs a url"
+                                   : "url must start with http:// or https://");
+    }
+    if (cam.source == "v4l2" && cam.device.empty())
+      ctx.report(ctx.at(element + ".device"), element + ".device",
+                 "source v4l2 needs a device (e.g. /dev/v4l/by-id/...)");
+    if (cam.required && cam.capture_on != "inspection")
+      ctx.report(ctx.at(element + ".required"), element + ".required",
+                 "required applies to capture_on: inspection only (a still taken after the "
+                 "commit cannot hold the acceptance back)");
+  }
+}
+
+void check_xray(const Config& c, LoadContext& ctx) {
+  std::vector<std::string> counter_ids;
+  for (const Counter& counter : c.counters) counter_ids.push_back(counter.id);
+  std::map<std::string, std::string> ids, folders;
+  for (std::size_t i = 0; i < c.xray.size(); ++i) {
+    const XrayConfig& x = c.xray[i];
+    const std::string element = indexed("xray", i);
+    const std::string id_path = element + ".id";
+    if (ctx.given(id_path) && !is_valid_id(x.id))
+      ctx.report(ctx.at(id_path), id_path, "invalid machine id " + quote(x.id) + ": " + kIdRule);
+    check_unique(x.id, "X-ray machine id", id_path, element, ids, ctx);
+    check_unique(x.folder.string(), "X-ray folder", element + ".folder", element, folders, ctx);
+    const std::string counter_path = element + ".counter";
+    if (!x.counter.empty() && !known(counter_ids, x.counter))
+      ctx.report(ctx.at(counter_path), counter_path, unknown_counter(x.counter, counter_ids));
+    const std::string lanes_path = element + ".lanes";
+    for (const auto& pair : x.lanes) {
+      const auto colon = pair.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
+        ctx.report(ctx.at(lanes_path), lanes_path,
+                   "lane entry " + quote(pair) + " is not LANE:COUNTER");
+        continue;
+      }
+      const std::string counter = pair.substr(colon + 1);
+      if (!known(counter_ids, counter))
+        ctx.report(ctx.at(lanes_path), lanes_path, unknown_counter(counter, counter_ids));
+    }
+    if (x.counter.empty() && x.lanes.empty())
+      ctx.report(ctx.at(element), element,
+                 "name the counter it feeds (counter) or its lanes (lanes: [\"1:c1\"])");
+    if (x.time_format == "pattern" && x.time_pattern.empty())
+      ctx.report(ctx.at(element + ".time_pattern"), element + ".time_pattern",
+                 "time_format pattern needs a time_pattern");
+  }
+}
+
 }  // namespace
 
 bool is_valid_id(std::string_view id) {
@@ -326,6 +407,8 @@ void check_semantics(Config& config, LoadContext& ctx) {
   }
   check_counters(config, ctx);
   check_adapters(config, ctx);
+  check_cameras(config, ctx);
+  check_xray(config, ctx);
   check_waybills(config, ctx);
   check_screening(config, ctx);
   check_storage_and_api(config, ctx);

@@ -126,8 +126,8 @@ TEST(Adapters, KindSpecificKeysAreCheckedForTheirKind) {
 TEST(UnknownKeys, TopLevelListsValidKeys) {
   EXPECT_THAT(problems(kMinimal + "colour: blue\n"),
               ElementsAre("postgate.yaml:5:1: colour: unknown key \"colour\" (valid keys: "
-                          "outlet, counters, storage, api, workflow, adapters, waybills, "
-                          "screening, logging, uplink)"));
+                          "outlet, counters, storage, api, workflow, adapters, cameras, xray, "
+                          "evidence, waybills, screening, logging, uplink)"));
 }
 
 TEST(UnknownKeys, EveryNestedLevel) {
