@@ -620,10 +620,12 @@ std::vector<std::chrono::steady_clock::time_point> Peer::receipt_times() const {
 
 // ---- Edge ------------------------------------------------------------------------
 
-Edge::Edge(UplinkConfig cfg, MemoryOutbox& outbox, bool with_events, TelemetryProvider telemetry)
+Edge::Edge(UplinkConfig cfg, MemoryOutbox& outbox, bool with_events, TelemetryProvider telemetry,
+           core::EvidenceOutbox* evidence)
     : work_(boost::asio::make_work_guard(io_)) {
   uplink_ = std::make_unique<Uplink>(io_, std::move(cfg), outbox, with_events ? &outbox : nullptr,
                                      std::move(telemetry), clock_, random_);
+  uplink_->set_evidence_outbox(evidence);
   thread_ = std::thread([this] { io_.run(); });
 }
 

@@ -238,7 +238,7 @@ class Peer {
 class Edge {
  public:
   Edge(UplinkConfig cfg, MemoryOutbox& outbox, bool with_events = true,
-       TelemetryProvider telemetry = {});
+       TelemetryProvider telemetry = {}, core::EvidenceOutbox* evidence = nullptr);
   ~Edge();
   Edge(const Edge&) = delete;
   Edge& operator=(const Edge&) = delete;
@@ -249,6 +249,7 @@ class Edge {
   UplinkStatus status();
   void notify_new_records() { uplink_->notify_new_records(); }
   void notify_new_events() { uplink_->notify_new_events(); }
+  void notify_new_evidence() { uplink_->notify_new_evidence(); }
 
   template <class F>
   auto call(F f) -> decltype(f()) {
