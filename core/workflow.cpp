@@ -151,6 +151,7 @@ struct CounterWorkflow::Impl {
     w.waybills_.clear();
     w.declared_.clear();
     w.restricted_confirmed_ = false;
+    w.xray_suspect_.reset();
     w.inspection_.reset();
     w.parcel_rev_ = 0;
   }
@@ -215,6 +216,24 @@ struct CounterWorkflow::Impl {
 
   // ---- events ----
   void on(const Tick&) {}
+
+  void on(const XraySuspect& e) {
+    const bool open = parcel_open() || w.state_ == CounterState::committing;
+    if (!open || std::find(w.waybills_.begin(), w.waybills_.end(), e.waybill) == w.waybills_.end())
+      return;
+    const bool first = !w.xray_suspect_;
+    w.xray_suspect_ = e.machine;
+    if (w.state_ == CounterState::committing) {
+      // The commit in flight was decided without the scan; it stands, and the
+      // daemon reports the suspect scan against the record.
+      return;
+    }
+    w.restricted_confirmed_ = false;
+    if (w.state_ == CounterState::confirm_restricted) w.state_ = CounterState::collecting;
+    if (first)
+      say(PromptLevel::warning, "xray_suspect",
+          "X-ray suspect: open and inspect the parcel, then scan OK twice or REFUSE");
+  }
 
   void on(const IdentityReadFailed&) {
     say(PromptLevel::error, "identity_read_failed", "read failed, try again");
@@ -398,6 +417,7 @@ struct CounterWorkflow::Impl {
     for (const auto& h : w.policy_->screener().screen(w.declared_)) {
       (h.severity == Severity::prohibited ? prohibited : restricted).push_back(h.name);
     }
+    if (w.xray_suspect_) restricted.push_back("X-ray suspect");
     if (!prohibited.empty()) {
       say(PromptLevel::error, "prohibited_item",
           "prohibited item (" + join_names(prohibited) + "): scan REFUSE or CANCEL");
@@ -457,6 +477,9 @@ struct CounterWorkflow::Impl {
       say(PromptLevel::error, accepted.error().code, accepted.error().message);
       return;
     }
+    if (w.xray_suspect_)
+      accepted->screening_hits.push_back(
+          {"xray", "X-ray suspect", Severity::restricted, "xray:" + *w.xray_suspect_});
     w.inspection_ = std::move(inspection);
     w.state_ = CounterState::committing;
     say(PromptLevel::info, "committing", "saving, wait");

@@ -45,8 +45,16 @@ struct CommitFailed {
   Error error;
 };
 struct Tick {};  // time passes; lets timeouts fire
+// An X-ray machine flagged the parcel carrying this (normalised) waybill.
+// If it is in the open parcel, the parcel cannot pass without staff opening
+// it and confirming (as for a restricted item); otherwise it is ignored here
+// (the daemon reports it).
+struct XraySuspect {
+  std::string waybill;
+  std::string machine;
+};
 using WorkflowEvent = std::variant<IdentityRead, IdentityReadFailed, BarcodeScanned,
-                                   CommitSucceeded, CommitFailed, Tick>;
+                                   CommitSucceeded, CommitFailed, Tick, XraySuspect>;
 
 // ---- effects out ----
 enum class PromptLevel { info, ok, warning, error };
@@ -88,6 +96,7 @@ class CounterWorkflow {
   bool has_identity() const { return identity_.has_value(); }
   const std::vector<std::string>& waybills() const { return waybills_; }  // normalised
   const std::string& declared() const { return declared_; }
+  bool xray_suspect() const { return xray_suspect_.has_value(); }
 
  private:
   struct Impl;  // implementation details live in workflow.cpp
@@ -107,10 +116,11 @@ class CounterWorkflow {
   std::vector<std::string> waybills_;
   std::vector<CommittedWaybill> committed_waybills_;  // this identity's earlier parcels
   std::string declared_;
-  bool restricted_confirmed_ = false;     // staff confirmed the parcel exactly as it is now
-  std::optional<Inspection> inspection_;  // the outcome of the Commit in flight
-  TimePoint parcel_opened_at_{};          // with parcel_rev_: the idempotency ref
-  std::uint32_t parcel_rev_ = 0;          // bumped on every change to the open parcel
+  bool restricted_confirmed_ = false;        // staff confirmed the parcel exactly as it is now
+  std::optional<std::string> xray_suspect_;  // machine that flagged the open parcel
+  std::optional<Inspection> inspection_;     // the outcome of the Commit in flight
+  TimePoint parcel_opened_at_{};             // with parcel_rev_: the idempotency ref
+  std::uint32_t parcel_rev_ = 0;             // bumped on every change to the open parcel
 };
 
 }  // namespace postgate::core

@@ -908,5 +908,54 @@ TEST_F(WorkflowTest, PromptsNeverCarryPersonalData) {
   }
 }
 
+// ------------------------------------------------------------- X-ray suspect
+
+TEST_F(WorkflowTest, XraySuspectOnTheOpenParcelNeedsInspectionAndIsRecorded) {
+  to_collecting();
+  const std::string w = wf.waybills().front();
+  send(XraySuspect{w, "xr-1"});
+  EXPECT_TRUE(said("xray_suspect"));
+  EXPECT_TRUE(wf.xray_suspect());
+  scan("PG:OK");
+  EXPECT_EQ(wf.state(), S::confirm_restricted);
+  EXPECT_FALSE(commit());
+  scan("PG:OK");
+  ASSERT_TRUE(commit());
+  const auto& a = commit()->acceptance;
+  EXPECT_TRUE(a.inspection.restricted_confirmed);
+  ASSERT_FALSE(a.screening_hits.empty());
+  EXPECT_EQ(a.screening_hits.back().category, "xray");
+  EXPECT_EQ(a.screening_hits.back().keyword, "xray:xr-1");
+  send(CommitSucceeded{1});
+  EXPECT_FALSE(wf.xray_suspect());  // the next parcel starts clear
+}
+
+TEST_F(WorkflowTest, XraySuspectAfterAFirstOkStillNeedsTheSecond) {
+  to_confirm();  // battery: first OK given
+  send(XraySuspect{wf.waybills().front(), "xr-1"});
+  EXPECT_EQ(wf.state(), S::collecting);
+  scan("PG:OK");
+  EXPECT_EQ(wf.state(), S::confirm_restricted);
+  scan("PG:OK");
+  ASSERT_TRUE(commit());
+}
+
+TEST_F(WorkflowTest, XraySuspectCanBeRefused) {
+  to_collecting();
+  send(XraySuspect{wf.waybills().front(), "xr-1"});
+  scan(std::string("PG:REFUSE:") + kBattery);
+  ASSERT_TRUE(commit());
+  EXPECT_EQ(commit()->acceptance.inspection.outcome, InspectionOutcome::refuse);
+}
+
+TEST_F(WorkflowTest, XraySuspectForAnotherWaybillIsIgnored) {
+  to_collecting();
+  send(XraySuspect{"EE000000000CN", "xr-1"});
+  EXPECT_TRUE(last.empty());
+  EXPECT_FALSE(wf.xray_suspect());
+  scan("PG:OK");
+  EXPECT_EQ(wf.state(), S::committing);
+}
+
 }  // namespace
 }  // namespace postgate::core
