@@ -309,6 +309,27 @@ Status SqliteEvidenceStore::bind(const core::Uuid& id, const core::Uuid& record_
   return {};
 }
 
+Status SqliteEvidenceStore::release_unbound(const core::Uuid& id) {
+  return exec_update(
+      "UPDATE evidence SET state = 'pending', binding = 'unbound' "
+      "WHERE id = ?1 AND state = 'held' AND record_id IS NULL",
+      id.str());
+}
+
+Result<std::optional<core::EvidenceItem>> SqliteEvidenceStore::find_by_meta(
+    const std::string& source, const std::string& key, const std::string& value) const {
+  auto st = db_.prepare(std::string("SELECT ") + std::string(kItemColumns) +
+                        " FROM evidence WHERE source = ?1 AND json_extract(meta, ?2) = ?3 LIMIT 1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, std::string_view(source));
+  st->bind(2, std::string_view("$.\"" + key + "\""));
+  st->bind(3, std::string_view(value));
+  const int rc = st->step();
+  if (rc == SQLITE_DONE) return std::optional<core::EvidenceItem>();
+  if (rc != SQLITE_ROW) return std::unexpected(db_.error(rc, "evidence find"));
+  return std::optional<core::EvidenceItem>(item_from(*st));
+}
+
 Result<EvidenceStats> SqliteEvidenceStore::stats() const {
   auto st = db_.prepare(
       "SELECT state, COUNT(*), COALESCE(SUM(size - acked), 0), "

@@ -84,6 +84,14 @@ class SqliteEvidenceStore final : public core::EvidenceOutbox {
   // committed record: X-ray scans matched after the commit.
   core::Status bind(const core::Uuid& id, const core::Uuid& record_id, std::uint64_t record_seq,
                     core::EvidenceBinding how);
+  // A held item no record claimed (an X-ray scan whose binding window
+  // passed): sent as unbound from now on.
+  core::Status release_unbound(const core::Uuid& id);
+  // The item of `source` whose meta has key = value (X-ray scans are found
+  // again by their scan id, so a scan handed over twice is stored once).
+  core::Result<std::optional<core::EvidenceItem>> find_by_meta(const std::string& source,
+                                                               const std::string& key,
+                                                               const std::string& value) const;
   core::Result<EvidenceStats> stats() const;
   core::Result<std::vector<core::EvidenceItem>> for_record(std::uint64_t record_seq) const;
   core::Result<std::optional<core::EvidenceItem>> item(const core::Uuid& id) const;

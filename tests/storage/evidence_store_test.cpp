@@ -130,6 +130,33 @@ TEST(EvidenceStore, HeldItemsOfAnUncommittedParcelGoAtTheNextOpenExceptXray) {
   EXPECT_EQ((*next)->id.str(), xray_id);
 }
 
+TEST(EvidenceStore, ScanFoundByMetaAndReleasedUnbound) {
+  Fixture f;
+  auto ev = f.open(f.evidence_options());
+  ASSERT_TRUE(ev);
+  auto x = f.still(500, 12);
+  x.kind = "xray";
+  x.source = "xr-1";
+  x.binding = core::EvidenceBinding::unbound;
+  x.meta = {{"scan_id", "xr-1:a.json:0011"}, {"verdict", "clear"}};
+  auto ref = ev->put(std::move(x));
+  ASSERT_TRUE(ref);
+  auto found = ev->find_by_meta("xr-1", "scan_id", "xr-1:a.json:0011");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->id.str(), ref->id);
+  EXPECT_EQ((*found)->meta.at("verdict"), "clear");
+  auto other = ev->find_by_meta("xr-2", "scan_id", "xr-1:a.json:0011");
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->has_value());
+  // Held until released: then sent, unbound.
+  EXPECT_FALSE(ev->next_evidence()->has_value());
+  ASSERT_TRUE(ev->release_unbound(*core::Uuid::parse(ref->id)));
+  auto next = ev->next_evidence();
+  ASSERT_TRUE(next && next->has_value());
+  EXPECT_EQ((*next)->binding, core::EvidenceBinding::unbound);
+  EXPECT_FALSE((*next)->record_id);
+}
+
 TEST(EvidenceStore, DiscardHeldRemovesFileAndRow) {
   Fixture f;
   auto ev = f.open(f.evidence_options());
