@@ -162,7 +162,14 @@ void apply_default(const Key& key, Where self, void* target, const std::string& 
     return;
   }
   if (key.type == Type::list_of_maps || key.default_yaml.empty()) return;
-  if (key.type == Type::list) {  // list defaults are empty lists
+  if (key.type == Type::list) {
+    const YAML::Node node = YAML::Load(key.default_yaml);
+    if (node.IsSequence() && node.size() > 0 && key.element == Type::string) {
+      std::vector<std::string> strings;
+      for (const YAML::Node& element : node) strings.push_back(element.as<std::string>());
+      key.set(target, Value{std::move(strings)});
+      return;
+    }
     if (key.element == Type::path) {
       key.set(target, Value{std::vector<std::filesystem::path>{}});
     } else {

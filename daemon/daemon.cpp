@@ -66,6 +66,7 @@ Daemon::~Daemon() {
   // Without a stop() the broker publishes the will; either way the uplink
   // must be gone before the store it reads.
   uplink_.reset();
+  evidence_.reset();
   // The worker finishes its queued store calls first (they need the store);
   // then the store's writer answers what is queued and stops. Their results
   // are posted to the loop, which will not run them again.
@@ -117,6 +118,8 @@ int Daemon::start() {
   store_ = std::move(*store);
   worker_ = std::make_unique<BlockingWorker>();
 
+  if (auto s = open_evidence(); s != kExitOk) return s;
+
   build_workflows();
 
   api_ = std::make_unique<ApiServer>(io_, *this, make_api_limits(cfg_.api));
@@ -131,6 +134,7 @@ int Daemon::start() {
     uplink_ = std::make_unique<uplink::Uplink>(
         io_, *uplink_cfg_, *store_, store_.get(), [this] { return telemetry_json(); }, clock_,
         random_);
+    if (evidence_ && evidence_->store()) uplink_->set_evidence_outbox(evidence_->store());
     if (auto s = uplink_->start(); !s) {
       spdlog::error("uplink: {}: {}", s.error().field, s.error().message);
       uplink_.reset();
@@ -151,6 +155,46 @@ int Daemon::start() {
                            std::to_string(stats->last_seq)
                      : "stats unavailable: " + stats.error().message);
   notify_ready(status_text(stats ? &*stats : nullptr));
+  return kExitOk;
+}
+
+int Daemon::open_evidence() {
+  auto ring = load_keyring(cfg_.storage);
+  if (!ring) {
+    spdlog::error("storage key: {}: {}", ring.error().field, ring.error().message);
+    return kExitFailure;
+  }
+  evidence_ = std::make_unique<EvidenceDesk>(
+      io_, clock_, random_, policy_->waybills(),
+      EvidenceDesk::Hooks{
+          .event = [this](core::Event e) { record_event(std::move(e)); },
+          .feed = [this](const std::string& counter,
+                         const core::WorkflowEvent& e) { feed(counter, e); },
+          .say =
+              [this](const std::string& counter, core::PromptLevel level, const std::string& code,
+                     const std::string& message) {
+                perform(counter, {core::Prompt{level, code, message}});
+              },
+          .evidence_changed =
+              [this] {
+                if (uplink_) uplink_->notify_new_evidence();
+              },
+      });
+  if (auto s = evidence_->open(cfg_, std::move(*ring), workflow_settings_.utc_offset); !s) {
+    const bool config =
+        s.error().field.starts_with("cameras") || s.error().field.starts_with("xray");
+    spdlog::error("{}: {}: {} ({})", config ? "config" : "evidence", s.error().field,
+                  s.error().message, s.error().code);
+    evidence_.reset();
+    return config ? kExitConfig : kExitFailure;
+  }
+  // X-ray scans arriving after a restart may belong to records from before it.
+  if (!cfg_.xray.empty()) {
+    if (auto recent = store_->recent(2000))
+      evidence_->seed_recent(*recent);
+    else
+      spdlog::warn("xray: recent records not read: {}", recent.error().message);
+  }
   return kExitOk;
 }
 
@@ -206,6 +250,14 @@ void Daemon::reload() {
   next.workflow = cfg_.workflow;
   next.source = cfg_.source;
   next.uplink = cfg_.uplink;
+  if (next.cameras != cfg_.cameras || next.xray != cfg_.xray ||
+      next.evidence.upload != cfg_.evidence.upload ||
+      next.evidence.max_item_bytes != cfg_.evidence.max_item_bytes ||
+      next.evidence.max_total_bytes != cfg_.evidence.max_total_bytes)
+    spdlog::warn("reload: cameras, xray or evidence changed: needs restart; ignored until then");
+  next.cameras = cfg_.cameras;
+  next.xray = cfg_.xray;
+  next.evidence = cfg_.evidence;
   cfg_ = std::move(next);
 
   if (changes.log_level)
@@ -234,6 +286,7 @@ void Daemon::shutdown(const char* why) {
   notify_stopping("stopping: finishing commits in flight");
   api_->stop_accepting();
   stop_adapters();
+  if (evidence_) evidence_->stop();
   tick_timer_.cancel();
   health_timer_.cancel();
   if (!uplink_) return flush_store();
@@ -366,6 +419,28 @@ void Daemon::perform(const std::string& counter, std::vector<core::WorkflowEffec
 }
 
 void Daemon::commit(core::Acceptance acceptance, CommitDone done) {
+  if (!evidence_) return store_commit(std::move(acceptance), std::move(done));
+  // The counter's camera may add its still first (or, when the still is
+  // required and missing, fail the commit); afterwards the evidence desk
+  // learns the record (X-ray binding) and drops stills nothing bound.
+  const std::string counter = acceptance.counter;
+  evidence_->before_commit(
+      counter, std::move(acceptance),
+      [this, counter, done = std::move(done)](core::Result<core::Acceptance> a) mutable {
+        if (!a) return done(std::unexpected(a.error()));
+        core::Acceptance kept;  // what the desk needs: counter, waybills, evidence ids
+        kept.counter = a->counter;
+        kept.waybills = a->waybills;
+        kept.evidence = a->evidence;
+        store_commit(std::move(*a), [this, counter, done = std::move(done),
+                                     kept = std::move(kept)](core::Result<storage::SubmitOk> r) {
+          if (evidence_) evidence_->after_commit(counter, kept, r);
+          done(std::move(r));
+        });
+      });
+}
+
+void Daemon::store_commit(core::Acceptance acceptance, CommitDone done) {
   // Decided now, with the policy the acceptance was validated against.
   auto refusal = refusal_alert(acceptance, policy_->screener(), 0);
   core::Record rec;
@@ -602,6 +677,8 @@ json Daemon::devices_json() const {
                        {"events", r->events}});
   if (devices_)
     for (auto& d : devices_->to_json()) devices.push_back(std::move(d));
+  if (evidence_)
+    for (auto& d : evidence_->devices_json()) devices.push_back(std::move(d));
   return devices;
 }
 

@@ -27,6 +27,7 @@
 #include "daemon/api_server.hpp"
 #include "daemon/blocking_worker.hpp"
 #include "daemon/device_manager.hpp"
+#include "daemon/evidence_desk.hpp"
 #include "daemon/id_photos.hpp"
 #include "daemon/system_random.hpp"
 #include "storage/record_store.hpp"
@@ -84,6 +85,7 @@ class Daemon final : public ApiBackend {
   void watchdog_tick();
   void arm_tick();
 
+  int open_evidence();
   void build_workflows();
   void start_adapters();
   void keep_photo(const std::string& counter, const std::string& device,
@@ -96,6 +98,7 @@ class Daemon final : public ApiBackend {
   void perform(const std::string& counter, std::vector<core::WorkflowEffect> effects);
   // Stamps id and accepted_at, submits; `done` runs on the loop once durable.
   void commit(core::Acceptance acceptance, CommitDone done);
+  void store_commit(core::Acceptance acceptance, CommitDone done);
 
   core::Date today() const;
   std::string status_text(const storage::StoreStats* stats) const;
@@ -121,6 +124,9 @@ class Daemon final : public ApiBackend {
   std::vector<std::unique_ptr<DemoRunner>> demos_;
   std::unique_ptr<DeviceManager> devices_;  // the real devices (drivers)
   std::unique_ptr<IdPhotos> photos_;        // when a reader keeps photos
+  // Cameras, X-ray folders and the evidence store; the uplink reads the
+  // store: destroyed after the uplink, before the record store.
+  std::unique_ptr<EvidenceDesk> evidence_;
   std::unique_ptr<ApiServer> api_;
   asio::signal_set signals_;
   asio::steady_timer tick_timer_;

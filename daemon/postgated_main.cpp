@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/evidence_wiring.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/wiring.hpp"
 
@@ -23,6 +24,12 @@ int check_config(const std::string& file) {
     return 1;
   }
   // What the daemon would refuse at start beyond the file's own checks.
+  if (auto s = postgate::daemon::check_evidence_config(
+          *cfg, postgate::daemon::make_workflow_settings(*cfg).utc_offset);
+      !s) {
+    std::cerr << file << ": " << s.error().field << ": " << s.error().message << '\n';
+    return 1;
+  }
   if (cfg->uplink) {
     if (auto u = postgate::daemon::make_uplink_config(*cfg, POSTGATE_VERSION); !u) {
       std::cerr << file << ": " << u.error().field << ": " << u.error().message << '\n';

@@ -160,6 +160,11 @@ core::Result<uplink::UplinkConfig> make_uplink_config(const config::Config& cfg,
   u.reconnect_max = seconds(in.reconnect_max_s);
   u.drain_records_per_s = in.drain_records_per_s;
   u.drain_bytes_per_s = in.drain_bytes_per_s;
+  u.evidence_chunk_bytes = in.evidence_chunk_bytes;
+  u.evidence_inflight_chunks = in.evidence_inflight_chunks;
+  u.evidence_bytes_per_s = in.evidence_bytes_per_s;
+  u.evidence_upload = cfg.evidence.upload == "on_request" ? uplink::EvidenceUpload::on_request
+                                                          : uplink::EvidenceUpload::always;
   u.telemetry_interval = seconds(in.telemetry_interval_s);
   u.stop_timeout = seconds(in.stop_timeout_s);
   u.version = std::move(version);
