@@ -1,4 +1,4 @@
-// Evidence benchmark (bench/evidence_run drives it; bench/README.md): a
+// Evidence benchmark (bench/evidence_run drives it): a
 // backlog of records drained by the uplink into the real postgate-hq, on
 // its own and with a concurrent evidence upload on the same link; then the
 // evidence rate under its cap, with record submit->ack latency meanwhile.
