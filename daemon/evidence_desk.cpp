@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "adapters/camera/http_snapshot_camera.hpp"
 #include "adapters/camera/v4l2_camera.hpp"
@@ -174,7 +175,14 @@ void EvidenceDesk::stop() {
   life_.reset();
   sweep_timer_.cancel();
   for (auto& m : machines_) m->watcher->stop();
-  for (auto& [counter, slot] : cameras_) slot.camera->stop();
+  for (auto& [counter, slot] : cameras_) {
+    slot.camera->stop();
+    // Waiting requests are answered (the commit goes on, or fails if the
+    // still is required) rather than forgotten.
+    auto queued = std::move(slot.queued);
+    slot.queued.clear();
+    for (auto& q : queued) q.done(core::fail("cancelled", "camera", "shutting down"));
+  }
 }
 
 void EvidenceDesk::remember(const core::Acceptance& a, const storage::SubmitOk& ok) {
@@ -193,40 +201,68 @@ void EvidenceDesk::remember(const core::Acceptance& a, const storage::SubmitOk& 
 void EvidenceDesk::capture(CameraSlot& slot,
                            std::function<void(core::Result<core::EvidenceRef>)> done,
                            std::optional<storage::SubmitOk> committed) {
+  constexpr std::size_t kMaxQueued = 32;
+  if (!slot.busy) return start_capture(slot, std::move(done), committed);
+  if (slot.queued.size() >= kMaxQueued)
+    return done(core::fail("camera_busy", "camera", "too many stills waiting for the camera"));
+  slot.queued.push_back({std::move(done), committed});
+}
+
+void EvidenceDesk::start_capture(CameraSlot& slot,
+                                 std::function<void(core::Result<core::EvidenceRef>)> done,
+                                 std::optional<storage::SubmitOk> committed) {
   std::weak_ptr<int> alive = life_;
-  slot.camera->capture(
-      [this, alive, &slot, done = std::move(done), committed](core::Result<adapters::Still> still) {
-        if (alive.expired() || !store_) return done(core::fail("cancelled", "", "shutting down"));
-        ++slot.captures;
-        if (!still) {
-          ++slot.failures;
-          slot.last_error = still.error().code;
-          return done(std::unexpected(still.error()));
-        }
-        storage::NewEvidence e;
-        e.kind = "camera";
-        e.source = slot.cfg.id;
-        e.content_type = "image/jpeg";
-        e.captured_at = still->captured_at;
-        e.bytes = std::move(still->jpeg);
-        e.meta = {{"counter", slot.cfg.counter},
-                  {"width", std::to_string(still->width)},
-                  {"height", std::to_string(still->height)}};
-        if (committed) {
-          e.held = false;
-          e.record_id = committed->id;
-          e.record_seq = committed->seq;
-        } else {
-          e.held = true;
-        }
-        auto ref = store_->put(std::move(e));
-        if (!ref) {
-          ++slot.failures;
-          slot.last_error = ref.error().code;
-          return done(std::unexpected(ref.error()));
-        }
-        done(std::move(*ref));
-      });
+  slot.busy = true;
+  // Answers, then lets the next waiting request have the camera.
+  auto finish = [this, alive, &slot, done = std::move(done)](core::Result<core::EvidenceRef> r) {
+    done(std::move(r));
+    if (alive.expired()) return;
+    slot.busy = false;
+    if (slot.queued.empty() || stopped_) return;
+    // Posted: the camera is still inside its own completion here.
+    slot.busy = true;
+    asio::post(io_, [this, alive, &slot] {
+      if (alive.expired()) return;
+      slot.busy = false;
+      if (slot.queued.empty()) return;
+      auto next = std::move(slot.queued.front());
+      slot.queued.pop_front();
+      start_capture(slot, std::move(next.done), next.committed);
+    });
+  };
+  slot.camera->capture([this, alive, &slot, done = std::move(finish),
+                        committed](core::Result<adapters::Still> still) {
+    if (alive.expired() || !store_) return done(core::fail("cancelled", "", "shutting down"));
+    ++slot.captures;
+    if (!still) {
+      ++slot.failures;
+      slot.last_error = still.error().code;
+      return done(std::unexpected(still.error()));
+    }
+    storage::NewEvidence e;
+    e.kind = "camera";
+    e.source = slot.cfg.id;
+    e.content_type = "image/jpeg";
+    e.captured_at = still->captured_at;
+    e.bytes = std::move(still->jpeg);
+    e.meta = {{"counter", slot.cfg.counter},
+              {"width", std::to_string(still->width)},
+              {"height", std::to_string(still->height)}};
+    if (committed) {
+      e.held = false;
+      e.record_id = committed->id;
+      e.record_seq = committed->seq;
+    } else {
+      e.held = true;
+    }
+    auto ref = store_->put(std::move(e));
+    if (!ref) {
+      ++slot.failures;
+      slot.last_error = ref.error().code;
+      return done(std::unexpected(ref.error()));
+    }
+    done(std::move(*ref));
+  });
 }
 
 void EvidenceDesk::before_commit(const std::string& counter, core::Acceptance acceptance,

@@ -88,6 +88,14 @@ class EvidenceDesk {
     std::unique_ptr<adapters::Camera> camera;
     std::uint64_t captures = 0, failures = 0;
     std::string last_error;
+    // A camera takes one still at a time; requests meanwhile (API submits
+    // for the same counter) wait their turn, at most kMaxQueued of them.
+    bool busy = false;
+    struct Request {
+      std::function<void(core::Result<core::EvidenceRef>)> done;
+      std::optional<storage::SubmitOk> committed;
+    };
+    std::deque<Request> queued;
   };
   struct Machine {
     XrayMachine m;
@@ -105,6 +113,8 @@ class EvidenceDesk {
 
   void capture(CameraSlot& slot, std::function<void(core::Result<core::EvidenceRef>)> done,
                std::optional<storage::SubmitOk> committed);
+  void start_capture(CameraSlot& slot, std::function<void(core::Result<core::EvidenceRef>)> done,
+                     std::optional<storage::SubmitOk> committed);
   void on_scan(std::size_t machine, adapters::xray::XrayScan scan);
   std::vector<core::XrayCandidate> candidates(const Machine& m, const std::string& lane) const;
   void bound(const Machine& m, const core::Uuid& id, const core::XrayBinding& b, bool suspect,

@@ -595,6 +595,94 @@ def tls_mutual(w):
           (n, dt, f["gaps"]["count"], refused[0]))
 
 
+@case
+def evidence_upload(w):
+    """Counter stills and an X-ray image reach HQ, verified by SHA-256, after
+    the records; the broker restarts in the middle of the X-ray image and the
+    upload resumes; at the edge every item ends delivered."""
+    import hashlib
+    import http.server
+    import sqlite3
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import evidence_it as ev  # noqa: E402  (the test-pattern JPEG)
+
+    class Snapshot(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(ev.STILL)))
+            self.end_headers()
+            self.wfile.write(ev.STILL)
+
+        def log_message(self, *a):
+            pass
+
+    cam = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Snapshot)
+    threading.Thread(target=cam.serve_forever, daemon=True).start()
+    xray = os.path.join(w.dir, "xray-out")
+    os.makedirs(xray)
+    try:
+        w.broker.start()
+        w.hq.start()
+        probe_optional(w.env)
+        text = edge_config(w.env, w.broker.uri(), 0, {"evidence_bytes_per_s": 1048576,
+                                                       "evidence_chunk_bytes": 65536})
+        text += ("cameras:\n  - {id: cam-1, counter: c1, source: http, timeout_ms: 2000, "
+                 "url: \"http://127.0.0.1:%d/snap\"}\n" % cam.server_address[1])
+        text += ("xray:\n  - {id: xr-1, folder: %s, counter: c1, lane_field: lane, time_field: time,"
+                 " waybill_field: waybill, verdict_field: verdict, image_field: image, settle_ms: 100}\n"
+                 % xray)
+        w.env.write_config(raw=text)
+        w.env.start()
+        n = 10
+        w.submit(n, "ev")
+        w.wait_delivered(n)
+        first = [a for a in w.answers if a["seq"] == 1][0]
+        rec = [r for r in w.hq.records(n + 5) if r["seq"] == 1][0]
+        # A 4 MB X-ray image for record 1, named by its waybill.
+        big = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(4 * 1024 * 1024))
+        with open(os.path.join(xray, "s1.jpg"), "wb") as f:
+            f.write(big)
+        with open(os.path.join(xray, "s1.tmp"), "w") as f:
+            json.dump({"lane": "1", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                       "waybill": rec["waybills"][0], "verdict": "CLEAR", "image": "s1.jpg"}, f)
+        os.rename(os.path.join(xray, "s1.tmp"), os.path.join(xray, "s1.json"))
+
+        def hq_items():
+            p = subprocess.run([ARGS.hq, "evidence", "--db", w.hq.db, "--outlet", OUTLET, "--json"],
+                               capture_output=True, text=True, timeout=30)
+            return json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else []
+
+        def xray_have():
+            items = [i for i in hq_items() if i.get("kind") == "xray"]
+            return items[0].get("have", 0) if items else 0
+        # The broker goes down with part of the X-ray image at HQ.
+        wait_until(lambda: xray_have() >= 1024 * 1024, 60, "1 MB of the X-ray image at HQ")
+        w.broker.stop()
+        time.sleep(1)
+        w.broker.start()
+        items = wait_until(lambda: (lambda it: it if len(it) == n + 1 and all(
+            i.get("state") == "verified" for i in it) else None)(hq_items()), 90,
+            "all %d items verified at HQ" % (n + 1))
+        x = [i for i in items if i["kind"] == "xray"][0]
+        check(x["sha256"] == hashlib.sha256(big).hexdigest() and x["size"] == len(big),
+              "X-ray item at HQ: %r" % x)
+        check(x.get("record_seq") == 1 and x.get("binding") == "waybill", "binding at HQ: %r" % x)
+        stills = [i for i in items if i["kind"] == "camera"]
+        check(len(stills) == n and all(i["sha256"] == hashlib.sha256(ev.STILL).hexdigest()
+                                       for i in stills), "stills at HQ: %r" % stills[:2])
+        check(sorted(i.get("record_seq") for i in stills) == list(range(1, n + 1)),
+              "stills' records at HQ: %r" % [i.get("record_seq") for i in stills])
+        con = sqlite3.connect("file:%s?mode=ro" % w.env.db, uri=True, timeout=10)
+        states = con.execute("SELECT state, COUNT(*) FROM evidence GROUP BY state").fetchall()
+        con.close()
+        check(states == [("delivered", n + 1)], "edge evidence states: %r" % states)
+        check(first["seq"] == 1, "first answer %r" % first)
+    finally:
+        cam.shutdown()
+        cam.server_close()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
