@@ -35,7 +35,7 @@ bool has_control_char(std::string_view s) {
 }
 
 struct Control {
-  enum class Kind { op, logout, ok, refuse, cancel, decl, done, unknown };
+  enum class Kind { op, logout, ok, refuse, cancel, decl, done, recheck, unknown };
   Kind kind = Kind::unknown;
   std::string keyword;  // as scanned, for the unknown-barcode prompt
   std::string arg;
@@ -64,6 +64,7 @@ std::optional<Control> parse_control(std::string_view text, std::string_view pre
     if (iequals(keyword, "OK")) c.kind = K::ok;
     if (iequals(keyword, "CANCEL")) c.kind = K::cancel;
     if (iequals(keyword, "DONE")) c.kind = K::done;
+    if (iequals(keyword, "RECHECK")) c.kind = K::recheck;
   }
   return c;
 }
@@ -181,6 +182,12 @@ struct CounterWorkflow::Impl {
   void check_timeouts() {
     using std::chrono::seconds;
     const auto& s = w.settings_;
+    if (w.recheck_ && s.session_timeout > seconds{0} &&
+        now - w.last_activity_ >= s.session_timeout) {
+      w.recheck_.reset();
+      say(PromptLevel::warning, "recheck_timeout",
+          "re-inspection dropped: no scan for " + seconds_text(s.session_timeout));
+    }
     if (parcel_open() && s.session_timeout > seconds{0} &&
         now - w.last_activity_ >= s.session_timeout) {
       drop_parcel();
@@ -288,6 +295,7 @@ struct CounterWorkflow::Impl {
       say(PromptLevel::error, "empty_scan", "empty scan, try again");
       return;
     }
+    if (w.recheck_) return on_recheck_scan(text);
     if (auto c = parse_control(text, w.settings_.control_prefix)) return on_control(*c);
     on_waybill(text);
   }
@@ -354,11 +362,68 @@ struct CounterWorkflow::Impl {
         return declare(c.arg);
       case K::done:
         return done();
+      case K::recheck:
+        return start_recheck();
       case K::unknown:
         break;
     }
     say(PromptLevel::error, "unknown_control",
         "unknown control barcode " + w.settings_.control_prefix + c.keyword.substr(0, 16));
+  }
+
+  // ---- re-inspection of an accepted parcel ----
+  void start_recheck() {
+    if (refuse_in(w.state_, false)) return;
+    if (parcel_open()) return finish_parcel_first();
+    w.recheck_.emplace();
+    say(PromptLevel::info, "recheck_scan_waybill",
+        "re-inspection: scan the waybill of the accepted parcel (CANCEL to stop)");
+  }
+
+  void on_recheck_scan(std::string_view text) {
+    auto& r = *w.recheck_;
+    if (auto c = parse_control(text, w.settings_.control_prefix)) {
+      using K = Control::Kind;
+      if (c->kind == K::cancel) {
+        w.recheck_.reset();
+        say(PromptLevel::info, "recheck_cancelled", "re-inspection cancelled");
+        return;
+      }
+      if (c->kind != K::ok && c->kind != K::refuse) {
+        say(PromptLevel::error, "finish_recheck_first",
+            "finish the re-inspection first: OK, REFUSE or CANCEL");
+        return;
+      }
+      if (!r.waybill) {
+        say(PromptLevel::error, "recheck_scan_waybill", "scan the parcel's waybill first");
+        return;
+      }
+      Inspection inspection;
+      if (c->kind == K::refuse) {
+        if (!w.policy_->screener().has_category(c->arg)) {
+          say(PromptLevel::error, "unknown_category",
+              "unknown refusal category " + c->arg.substr(0, 16));
+          return;
+        }
+        inspection.outcome = InspectionOutcome::refuse;
+        inspection.refuse_category = c->arg;
+      }
+      inspection.restricted_confirmed = true;  // staff opened and checked it
+      const std::string shown = mask_waybill(*r.waybill);
+      out.emplace_back(Recheck{*r.waybill, inspection});
+      w.recheck_.reset();
+      say(PromptLevel::ok, "recheck_recorded",
+          "re-inspection of " + shown + " recorded: " + std::string(to_string(inspection.outcome)));
+      return;
+    }
+    auto v = w.policy_->waybills().validate(text);
+    if (!v) {
+      say(PromptLevel::error, "waybill_invalid", "not a valid waybill (" + v.error().code + ")");
+      return;
+    }
+    r.waybill = v->number;
+    say(PromptLevel::ok, "recheck_waybill",
+        "re-inspecting " + mask_waybill(v->number) + ": scan OK if it passes, or REFUSE");
   }
 
   void login(std::string_view id) {

@@ -66,7 +66,14 @@ struct Prompt {  // for the counter screen and the log; never unmasked personal 
 struct Commit {  // make this acceptance durable, then feed CommitSucceeded/CommitFailed
   Acceptance acceptance;
 };
-using WorkflowEffect = std::variant<Prompt, Commit>;
+// Staff re-inspected a parcel accepted earlier (after an X-ray suspect
+// verdict on it): PG:RECHECK, its waybill, then OK or REFUSE:<category>. The
+// daemon records the outcome against that parcel's record.
+struct Recheck {
+  std::string waybill;  // normalised
+  Inspection inspection;
+};
+using WorkflowEffect = std::variant<Prompt, Commit, Recheck>;
 
 enum class CounterState {
   logged_out,          // waiting for an operator badge
@@ -97,6 +104,7 @@ class CounterWorkflow {
   const std::vector<std::string>& waybills() const { return waybills_; }  // normalised
   const std::string& declared() const { return declared_; }
   bool xray_suspect() const { return xray_suspect_.has_value(); }
+  bool rechecking() const { return recheck_.has_value(); }
 
  private:
   struct Impl;  // implementation details live in workflow.cpp
@@ -118,9 +126,15 @@ class CounterWorkflow {
   std::string declared_;
   bool restricted_confirmed_ = false;        // staff confirmed the parcel exactly as it is now
   std::optional<std::string> xray_suspect_;  // machine that flagged the open parcel
-  std::optional<Inspection> inspection_;     // the outcome of the Commit in flight
-  TimePoint parcel_opened_at_{};             // with parcel_rev_: the idempotency ref
-  std::uint32_t parcel_rev_ = 0;             // bumped on every change to the open parcel
+  // A re-inspection in progress (PG:RECHECK): overlays ready / identified;
+  // holds the waybill once scanned.
+  struct RecheckSession {
+    std::optional<std::string> waybill;
+  };
+  std::optional<RecheckSession> recheck_;
+  std::optional<Inspection> inspection_;  // the outcome of the Commit in flight
+  TimePoint parcel_opened_at_{};          // with parcel_rev_: the idempotency ref
+  std::uint32_t parcel_rev_ = 0;          // bumped on every change to the open parcel
 };
 
 }  // namespace postgate::core

@@ -399,6 +399,13 @@ void Daemon::perform(const std::string& counter, std::vector<core::WorkflowEffec
         record_event(rejection_alert(counter, "counter", p->message));
       continue;
     }
+    if (auto* r = std::get_if<core::Recheck>(&effect)) {
+      if (evidence_)
+        evidence_->recheck(counter, r->waybill, r->inspection);
+      else
+        spdlog::warn("counter {}: re-inspection not recorded: no evidence store", counter);
+      continue;
+    }
     auto& c = std::get<core::Commit>(effect);
     if (photos_)
       if (auto ref = photos_->for_commit(counter, c.acceptance.sender.number))

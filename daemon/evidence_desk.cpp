@@ -427,6 +427,7 @@ void EvidenceDesk::bound(const Machine& m, const core::Uuid& id, const core::Xra
   const std::string& machine = m.m.folder.machine_id;
   spdlog::info("xray {}: scan bound to record {} by {}", machine, *b.seq, core::to_string(b.how));
   if (!suspect) return;
+  suspect_[*b.seq] = machine;
   hooks_.event(event("xray_suspect", "alert",
                      "X-ray " + machine + " lane " + lane + ": suspect verdict on record " +
                          std::to_string(*b.seq) + " (bound by " +
@@ -438,7 +439,32 @@ void EvidenceDesk::bound(const Machine& m, const core::Uuid& id, const core::Xra
   if (rec != recent_.end())
     hooks_.say(rec->counter, core::PromptLevel::warning, "xray_suspect_accepted",
                "X-ray suspect on an accepted parcel (seq " + std::to_string(*b.seq) +
-                   "): retrieve it and inspect");
+                   "): retrieve it, inspect it, then scan PG:RECHECK, its waybill, and OK or "
+                   "REFUSE");
+}
+
+void EvidenceDesk::recheck(const std::string& counter, const std::string& waybill,
+                           const core::Inspection& inspection) {
+  const auto rec = std::find_if(recent_.rbegin(), recent_.rend(), [&](const auto& c) {
+    return std::find(c.waybills.begin(), c.waybills.end(), waybill) != c.waybills.end();
+  });
+  if (rec == recent_.rend()) {
+    hooks_.say(counter, core::PromptLevel::warning, "recheck_unknown_waybill",
+               "no accepted parcel with this waybill among the recent records: nothing recorded");
+    return;
+  }
+  const auto it = suspect_.find(rec->seq);
+  const std::string after = it != suspect_.end()
+                                ? "after an X-ray suspect verdict from " + it->second
+                                : "no X-ray suspect verdict pending";
+  const bool refused = inspection.outcome == core::InspectionOutcome::refuse;
+  hooks_.event(event("xray_recheck", refused ? "alert" : "info",
+                     "re-inspection of record " + std::to_string(rec->seq) + " at counter " +
+                         counter + ": " + std::string(core::to_string(inspection.outcome)) +
+                         (refused ? " (category " + inspection.refuse_category + ")" : "") + ", " +
+                         after,
+                     rec->seq));
+  if (it != suspect_.end()) suspect_.erase(it);
 }
 
 void EvidenceDesk::retry_waiting() {

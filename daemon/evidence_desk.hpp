@@ -79,6 +79,12 @@ class EvidenceDesk {
   void after_commit(const std::string& counter, const core::Acceptance& acceptance,
                     const core::Result<storage::SubmitOk>& answer);
 
+  // Staff re-inspected an accepted parcel (PG:RECHECK): the outcome is
+  // recorded against its record (event xray_recheck) and clears a suspect
+  // X-ray verdict pending on it.
+  void recheck(const std::string& counter, const std::string& waybill,
+               const core::Inspection& inspection);
+
   // Cameras and X-ray machines, for `op: devices` and telemetry.
   nlohmann::json devices_json() const;
 
@@ -134,6 +140,7 @@ class EvidenceDesk {
   std::vector<std::unique_ptr<Machine>> machines_;
   std::deque<core::XrayCandidate> recent_;
   std::vector<Waiting> waiting_;
+  std::map<std::uint64_t, std::string> suspect_;  // record seq -> machine, until rechecked
   boost::asio::steady_timer sweep_timer_;
   bool stopped_ = false;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);

@@ -957,5 +957,62 @@ TEST_F(WorkflowTest, XraySuspectForAnotherWaybillIsIgnored) {
   EXPECT_EQ(wf.state(), S::committing);
 }
 
+// ------------------------------------------------------------- re-inspection
+
+TEST_F(WorkflowTest, RecheckRecordsAnOutcomeForAnAcceptedParcel) {
+  to_identified();
+  scan("PG:RECHECK");
+  EXPECT_TRUE(said("recheck_scan_waybill"));
+  EXPECT_TRUE(wf.rechecking());
+  scan("PG:OK");
+  EXPECT_TRUE(said("recheck_scan_waybill"));  // the waybill comes first
+  scan(kW1);
+  EXPECT_TRUE(said("recheck_waybill"));
+  scan("PG:OK");
+  EXPECT_TRUE(said("recheck_recorded"));
+  EXPECT_FALSE(wf.rechecking());
+  EXPECT_EQ(wf.state(), S::identified);
+  const Recheck* r = nullptr;
+  for (const auto& e : last)
+    if (auto x = std::get_if<Recheck>(&e)) r = x;
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->inspection.outcome, InspectionOutcome::pass);
+  EXPECT_FALSE(r->waybill.empty());
+}
+
+TEST_F(WorkflowTest, RecheckRefuseNeedsAKnownCategoryAndOtherControlsWait) {
+  to_ready();
+  scan("PG:RECHECK");
+  scan(kW1);
+  scan("PG:DONE");
+  EXPECT_TRUE(said("finish_recheck_first"));
+  scan("PG:REFUSE:NOPE");
+  EXPECT_TRUE(said("unknown_category"));
+  scan(std::string("PG:REFUSE:") + kBattery);
+  const Recheck* r = nullptr;
+  for (const auto& e : last)
+    if (auto x = std::get_if<Recheck>(&e)) r = x;
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->inspection.outcome, InspectionOutcome::refuse);
+  EXPECT_EQ(r->inspection.refuse_category, kBattery);
+  EXPECT_EQ(wf.state(), S::ready);
+}
+
+TEST_F(WorkflowTest, RecheckNotWithAnOpenParcelAndCancelAndTimeout) {
+  to_collecting();
+  scan("PG:RECHECK");
+  EXPECT_TRUE(said("finish_parcel_first"));
+  EXPECT_FALSE(wf.rechecking());
+  scan("PG:CANCEL");
+  scan("PG:RECHECK");
+  scan("PG:CANCEL");
+  EXPECT_TRUE(said("recheck_cancelled"));
+  EXPECT_FALSE(wf.rechecking());
+  scan("PG:RECHECK");
+  send(Tick{}, settings.session_timeout);
+  EXPECT_TRUE(said("recheck_timeout"));
+  EXPECT_FALSE(wf.rechecking());
+}
+
 }  // namespace
 }  // namespace postgate::core

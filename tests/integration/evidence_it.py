@@ -54,6 +54,7 @@ STILL_HEX = (
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemon_it import Fail, check, resident_id, s10  # noqa: E402  (synthetic data, checks)
+from devices_it import Pty  # noqa: E402  (a serial barcode scanner played here)
 
 ARGS = None
 CASES = {}
@@ -129,6 +130,7 @@ class Env:
         self.xray = os.path.join(self.dir, "xray-out")
         os.makedirs(self.xray)
         os.makedirs(os.path.join(self.dir, "store"), mode=0o700)
+        self.scanner = Pty(os.path.join(self.dir, "ttyScanner"))
         self.config = os.path.join(self.dir, "postgate.yaml")
         with open(self.config, "w") as f:
             f.write("""outlet: evidence-it
@@ -140,6 +142,12 @@ storage:
   create_key: true
 api:
   socket: %(d)s/api.sock
+adapters:
+  - kind: barcode_scanner
+    name: scanner
+    counter: c1
+    transport: serial
+    path: %(d)s/ttyScanner
 cameras:
   - id: cam-c1
     counter: c1
@@ -209,6 +217,16 @@ logging:
             buf += c
         s.close()
         return json.loads(buf.split(b"\n")[0])
+
+    def scan(self, text):
+        def reads():
+            for d in self.ask({"op": "devices"})["devices"]:
+                if d["name"] == "scanner":
+                    return d.get("reads", 0) if d["state"] == "attached" else None
+            return None
+        before = wait_until(lambda: reads() is not None and [reads()], 10, "scanner attached")[0]
+        self.scanner.write(text.encode() + b"\r\n")
+        wait_until(lambda: (reads() or 0) > before, 5, "scan of %r" % text)
 
     def query(self, sql, args=()):
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
@@ -295,6 +313,15 @@ def camera_and_xray(rng):
         done = os.path.join(env.xray, ".postgate", "done")
         archived = wait_until(lambda: [f for f in os.listdir(done) if f.endswith("scan-1.json")], 5,
                               "scan archived after it was stored")
+
+        # Staff re-inspect the accepted parcel: the outcome goes against its record.
+        env.scan("PG:OP:op-it")
+        env.scan("PG:RECHECK")
+        env.scan(w1)
+        env.scan("PG:OK")
+        rechecks = wait_until(lambda: env.events("xray_recheck"), 5, "xray_recheck event")
+        check(rechecks[0][1] == seq1 and "after an X-ray suspect verdict from xr-1" in rechecks[0][0],
+              "recheck event: %r" % (rechecks,))
 
         # A scan of the lane long before any record: kept, unbound, reported.
         env.drop_scan("scan-2", "1", utcnow() - datetime.timedelta(hours=2), "CLEAR")
