@@ -126,7 +126,12 @@ TEST_F(EvidenceBrokerTest, FiveMegabytesArriveAndTheHashMatches) {
   MemoryEvidence evidence;
   const auto bytes = synthetic_bytes(5 * 1024 * 1024, 1);
   const auto id = evidence.add(bytes, 2);
-  Edge edge(config(), outbox, true, {}, &evidence);
+  // The sanitizer build under a parallel ctest can take longer than the
+  // harness's 5 s to store and ack megabytes: a timeout would resend (a
+  // rewind) and make "nothing was sent twice" fail for the wrong reason.
+  auto cfg = config();
+  cfg.ack_timeout = std::chrono::seconds(30);
+  Edge edge(cfg, outbox, true, {}, &evidence);
   ASSERT_TRUE(edge.start());
   ASSERT_TRUE(wait_until([&] { return evidence.delivered_count() == 1; }, 60s)) << hq->log();
   EXPECT_EQ(outbox.pending(), 0u) << "records went too";
