@@ -32,7 +32,7 @@ class HqProcess {
   HqProcess(const fs::path& dir, const std::string& uri) : dir_(dir) {
     const std::vector<std::string> argv = {POSTGATE_HQ_BINARY,
                                            "--log-level",
-                                           "warn",
+                                           "info",
                                            "serve",
                                            "--broker",
                                            uri,
@@ -96,6 +96,14 @@ class EvidenceBrokerTest : public ::testing::Test {
     broker = std::make_unique<Broker>(dir.path());
     ASSERT_TRUE(broker->start()) << broker->log();
     hq = std::make_unique<HqProcess>(dir.path(), broker->uri());
+    // Until HQ has subscribed (a new session), the broker drops what the
+    // edge publishes and only the ack timeout would resend it.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return hq->log().find("subscribed to postgate/v1/+/evidence/chunk") != std::string::npos;
+        },
+        std::chrono::seconds(30)))
+        << hq->log();
   }
   UplinkConfig config() {
     auto c = test_config(broker->uri());
