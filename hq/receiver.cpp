@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -109,7 +110,12 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
     // Acks published while the connection is down wait here; an ack is
     // small and a stale one is harmless.
     create.set_max_buffered_messages(static_cast<int>(options.queue_max));
-    create.set_send_while_disconnected(true);
+    // Acks are not left to Paho while disconnected: it would send every
+    // buffered one at once on reconnect, beyond the broker's receive
+    // maximum, and mosquitto answers that with a protocol-error disconnect,
+    // again at every reconnect. They are held below instead, the latest per
+    // outlet (and item), and go out once connected.
+    create.set_send_while_disconnected(false);
     // Declared before the client, so they outlive any callback it runs.
     Queue queue(options.queue_max);
     const auto filters = subscription_filters(options);
@@ -187,8 +193,26 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
     const std::size_t group_max = std::max<std::size_t>(1, options.group_max);
     core::Status result;
     std::vector<Publication> acks;
+    std::map<std::string, Publication> held;  // by coalescing key, not yet published
+    const auto key_of = [](const Publication& p) { return p.key.empty() ? p.topic : p.key; };
+    const auto flush_held = [&] {
+      while (!held.empty() && client.is_connected()) {
+        const auto it = held.begin();
+        try {
+          client.publish(it->second.topic, it->second.payload.data(), it->second.payload.size(), 1,
+                         false);
+        } catch (const mqtt::exception& e) {
+          // Not connected after all, or Paho's queue is full: kept for later;
+          // the edge resends after its ack timeout meanwhile, which re-acks.
+          spdlog::debug("ack to {} held: {}", it->second.topic, e.what());
+          return;
+        }
+        held.erase(it);
+      }
+    };
     while (!stop.load()) {
       check_subscribed();
+      flush_held();
       auto m = queue.pop_for(std::chrono::milliseconds(50));
       if (!m) continue;
       if (auto s = ingestor.store().begin_group(); !s) {
@@ -205,7 +229,6 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
           break;
         }
         if (*ack) {
-          const auto key_of = [](const Publication& p) { return p.key.empty() ? p.topic : p.key; };
           auto same = std::find_if(acks.begin(), acks.end(), [&](const Publication& p) {
             return key_of(p) == key_of(**ack);
           });
@@ -226,14 +249,8 @@ core::Status run_receiver(Ingestor& ingestor, const ReceiverOptions& options,
                          result.error().code);
         break;
       }
-      for (const auto& a : acks) {
-        try {
-          client.publish(a.topic, a.payload.data(), a.payload.size(), 1, false);
-        } catch (const mqtt::exception& e) {
-          // The edge resends after its ack timeout; the next batch re-acks.
-          spdlog::warn("ack to {} not published: {}", a.topic, e.what());
-        }
-      }
+      for (auto& a : acks) held[key_of(a)] = std::move(a);
+      flush_held();
     }
 
     queue.close();
