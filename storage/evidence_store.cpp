@@ -397,8 +397,15 @@ Result<std::optional<core::EvidenceItem>> SqliteEvidenceStore::next_evidence() c
 }
 
 Result<std::vector<std::uint8_t>> SqliteEvidenceStore::read_all(const core::Uuid& id) const {
+  auto plain = cached(id);
+  if (!plain) return std::unexpected(plain.error());
+  return **plain;
+}
+
+// Decrypts an item once and keeps it: the uplink reads it chunk by chunk.
+Result<const std::vector<std::uint8_t>*> SqliteEvidenceStore::cached(const core::Uuid& id) const {
   const std::string ids = id.str();
-  if (cached_id_ == ids) return cached_plain_;
+  if (cached_id_ == ids) return &cached_plain_;
   auto st = db_.prepare("SELECT file, sha256 FROM evidence WHERE id = ?1");
   if (!st) return std::unexpected(st.error());
   st->bind(1, std::string_view(ids));
@@ -416,15 +423,16 @@ Result<std::vector<std::uint8_t>> SqliteEvidenceStore::read_all(const core::Uuid
   if (sha256_hex(bytes) != sha)
     return fail("evidence_corrupt", "id", "evidence " + ids + " does not match its SHA-256");
   cached_id_ = ids;
-  cached_plain_ = bytes;
-  return bytes;
+  cached_plain_ = std::move(bytes);
+  return &cached_plain_;
 }
 
 Result<std::vector<std::uint8_t>> SqliteEvidenceStore::read_evidence(const core::Uuid& id,
                                                                      std::uint64_t offset,
                                                                      std::size_t len) const {
-  auto all = read_all(id);
-  if (!all) return std::unexpected(all.error());
+  auto plain = cached(id);
+  if (!plain) return std::unexpected(plain.error());
+  const std::vector<std::uint8_t>* all = *plain;
   if (offset > all->size())
     return fail("bad_offset", "offset", "offset beyond the end of evidence " + id.str());
   const auto n = std::min<std::uint64_t>(len, all->size() - offset);

@@ -116,6 +116,7 @@ class SqliteEvidenceStore final : public core::EvidenceOutbox {
                       core::RandomSource& random);
   core::Status reconcile_held();
   core::Status make_room(std::uint64_t incoming);
+  core::Result<const std::vector<std::uint8_t>*> cached(const core::Uuid& id) const;
   core::Result<std::vector<core::EvidenceItem>> query_items(std::string_view sql,
                                                             const std::string& arg) const;
   core::Status exec_update(std::string_view sql, const std::string& id,
