@@ -673,10 +673,15 @@ def evidence_upload(w):
                                        for i in stills), "stills at HQ: %r" % stills[:2])
         check(sorted(i.get("record_seq") for i in stills) == list(range(1, n + 1)),
               "stills' records at HQ: %r" % [i.get("record_seq") for i in stills])
-        con = sqlite3.connect("file:%s?mode=ro" % w.env.db, uri=True, timeout=10)
-        states = con.execute("SELECT state, COUNT(*) FROM evidence GROUP BY state").fetchall()
-        con.close()
-        check(states == [("delivered", n + 1)], "edge evidence states: %r" % states)
+        def edge_states():
+            con = sqlite3.connect("file:%s?mode=ro" % w.env.db, uri=True, timeout=10)
+            try:
+                return con.execute("SELECT state, COUNT(*) FROM evidence GROUP BY state").fetchall()
+            finally:
+                con.close()
+        # HQ verifies before its last ack reaches the edge: give that ack time.
+        wait_until(lambda: edge_states() == [("delivered", n + 1)], 15,
+                   "every item delivered at the edge (%r)" % (edge_states(),))
         check(first["seq"] == 1, "first answer %r" % first)
     finally:
         cam.shutdown()
