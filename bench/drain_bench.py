@@ -30,6 +30,7 @@ import json
 import os
 import pwd
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -376,11 +377,21 @@ def run_postgated(n):
     t0, wall0 = time.monotonic(), time.time()
     broker.start()
     hq = start_hq(hqdb, broker, hqlog)
+    perfs = []
+    if ARGS.perf:
+        # Call graphs of both ends over the drain, for `perf report -i`.
+        for name, pid in (("edge", edge.proc.pid), ("hq", hq.pid)):
+            perfs.append(subprocess.Popen(["perf", "record", "-q", "-F", "499", "-g", "-p", str(pid), "-o",
+                                           os.path.join(ARGS.perf, "perf-%s.data" % name)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     t_store = wait_until(lambda: (lambda f: time.monotonic() if f and f["acked_seq"] >= n else None)(hq_fleet(hqdb)),
                          max(120, n / 200), "HQ watermark %d" % n, 0.2)
     t_ack = wait_until(lambda: time.monotonic() if edge.status()["pending"] == 0 else None, 120,
                        "edge pending 0", 0.1)
     smp.stop()
+    for p in perfs:
+        p.send_signal(signal.SIGINT)
+        p.wait(60)
     # Where the drain's time goes: CPU of each party over the drain (cores).
     span = time.monotonic() - t0
     result("postgated_drain_cpu_cores_edge", (cpu_s(edge.proc.pid) - edge_cpu0) / span)
@@ -527,6 +538,7 @@ def main():
     ap.add_argument("--records", type=int, default=100000)
     ap.add_argument("--work", required=True)
     ap.add_argument("--only", choices=["postgated", "publisher", "bridge"], action="append")
+    ap.add_argument("--perf", metavar="DIR", help="record perf call graphs of edge and HQ over the drain into DIR")
     ap.add_argument("--hq-arg", action="append", metavar="ARG",
                     help="an extra argument for postgate-hq serve, e.g. --group-commit-max=8")
     ap.add_argument("--uplink", action="append", metavar="KEY=JSON",
