@@ -19,6 +19,14 @@ struct OutboxState {
   std::optional<TimePoint> oldest_pending;
 };
 
+// A pending record as the uplink sends it: its JSON text in the wire form of
+// docs/protocol.md. The store keeps that text from the commit on, so
+// draining a large backlog does not decode and re-encode every record.
+struct WireRecord {
+  std::uint64_t seq = 0;
+  std::string json;
+};
+
 class RecordOutbox {
  public:
   virtual ~RecordOutbox() = default;
@@ -27,6 +35,10 @@ class RecordOutbox {
   virtual Result<std::vector<Record>> pending_after(std::uint64_t after_seq,
                                                     std::size_t max_records,
                                                     std::size_t max_bytes) const = 0;
+  // The same, in wire form; max_bytes counts the JSON text.
+  virtual Result<std::vector<WireRecord>> pending_wire_after(std::uint64_t after_seq,
+                                                             std::size_t max_records,
+                                                             std::size_t max_bytes) const = 0;
   // HQ acknowledged every seq <= upto_seq. Idempotent; beyond last_seq is
   // refused with code "ack_beyond_last".
   virtual Status mark_delivered(std::uint64_t upto_seq) = 0;

@@ -4,6 +4,10 @@
 #include <filesystem>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "codec/record_json.hpp"
+
 namespace postgate::daemon {
 
 core::Result<core::AcceptancePolicy> make_policy(const config::Config& cfg) {
@@ -122,6 +126,14 @@ core::Result<storage::StoreOptions> make_store_options(const config::StorageConf
   o.keys = std::move(*ring);
   o.sync = st.synchronous == "extra" ? storage::SyncPolicy::extra : storage::SyncPolicy::full;
   o.group_commit_max = st.group_commit_max;
+  // The uplink sends this text as stored (storage keeps it sealed).
+  o.wire_encoder = [](const core::Record& r) -> core::Result<std::string> {
+    try {
+      return codec::record_to_json(r, codec::Masking::clear).dump();
+    } catch (const nlohmann::json::exception&) {
+      return core::fail("invalid_text", "", "record holds text that is not UTF-8");
+    }
+  };
   return o;
 }
 

@@ -15,6 +15,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/keyring.hpp"
+#include "storage/row_codec.hpp"
 
 namespace postgate::storage {
 
@@ -36,6 +37,10 @@ struct StoreOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // Names quarantined files; nullptr: the system clock. Must outlive open().
   const core::Clock* clock = nullptr;
+  // The wire form of a record (codec's record JSON, clear), kept sealed
+  // beside each row from its commit on for pending_wire_after. Without it
+  // pending_wire_after fails with "no_wire_encoder".
+  WireEncoder wire_encoder;
 };
 
 struct SubmitOk {
@@ -93,6 +98,10 @@ class RecordStore : public core::RecordOutbox, public core::EventOutbox {
   // by the limits, not by the backlog. Any thread.
   Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq, std::size_t max_records,
                                                   std::size_t max_bytes) const override = 0;
+  // The same records in their wire form: the stored text (rows from before
+  // schema v4 are encoded on the way). max_bytes counts the text.
+  Result<std::vector<core::WireRecord>> pending_wire_after(
+      std::uint64_t after_seq, std::size_t max_records, std::size_t max_bytes) const override = 0;
   // HQ acknowledged every seq <= upto_seq. Idempotent; an upto_seq beyond
   // last_seq is refused (code "ack_beyond_last"). Runs on the writer thread;
   // the caller waits for its commit.

@@ -168,7 +168,34 @@ core::TimePoint from_unix_ms(std::int64_t ms) {
   return core::TimePoint(std::chrono::milliseconds(ms));
 }
 
-core::Result<EncodedRow> encode_row(const core::Record& r, const KeyRing& ring) {
+std::string wire_aad(const std::string& id) {
+  // Not the bare id (the personal blob's AAD): neither sealed value of a row
+  // opens in the other's column.
+  return "wire/" + id;
+}
+
+namespace {
+constexpr std::string_view kSeqPlaceholder = ",\"seq\":0,";
+}
+
+core::Result<std::string> open_wire(const std::vector<std::uint8_t>& sealed, std::int64_t seq,
+                                    const std::string& id, const KeyRing& ring) {
+  auto text = open_sealed(ring, sealed, wire_aad(id));
+  if (!text) {
+    core::Error e = text.error();
+    e.message = "record seq " + std::to_string(seq) + " wire form: " + e.message;
+    return std::unexpected(std::move(e));
+  }
+  const auto at = text->find(kSeqPlaceholder);
+  if (at == std::string::npos)
+    return core::fail("record_decode", "wire",
+                      "record seq " + std::to_string(seq) + ": stored wire form has no seq");
+  text->replace(at + kSeqPlaceholder.size() - 2, 1, std::to_string(seq));
+  return text;
+}
+
+core::Result<EncodedRow> encode_row(const core::Record& r, const KeyRing& ring,
+                                    const WireEncoder* wire) {
   EncodedRow row;
   row.id = r.id.str();
   const core::Acceptance& a = r.acceptance;
@@ -192,6 +219,22 @@ core::Result<EncodedRow> encode_row(const core::Record& r, const KeyRing& ring) 
   if (!sealed) return std::unexpected(sealed.error());
   row.personal = std::move(*sealed);
   row.key_id = ring.current.id;
+  if (wire && *wire) {
+    // A submitted record has no seq yet; only a test would pass one.
+    std::optional<core::Record> zero;
+    if (r.seq != 0) {
+      zero = r;
+      zero->seq = 0;
+    }
+    auto text = (*wire)(zero ? *zero : r);
+    if (!text) return std::unexpected(text.error());
+    if (text->find(kSeqPlaceholder) == std::string::npos)
+      return core::fail("wire_form", "", "the wire encoder wrote no top-level seq");
+    auto w = seal(ring.current, *text, wire_aad(row.id));
+    OPENSSL_cleanse(text->data(), text->size());
+    if (!w) return std::unexpected(w.error());
+    row.wire = std::move(*w);
+  }
   row.payload_bytes = static_cast<std::int64_t>(
       row.id.size() + (row.ref ? row.ref->size() : 0) + row.counter.size() +
       row.operator_id.size() + row.doc_type.size() + row.name_masked.size() +

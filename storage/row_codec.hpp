@@ -4,6 +4,7 @@
 // on-disk names of enums are defined here, not borrowed from display names,
 // so renaming a display string never breaks old files.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,10 +28,27 @@ struct EncodedRow {
   std::vector<std::uint8_t> personal;  // sealed JSON, AAD = id
   std::uint32_t key_id = 0;
   std::int64_t payload_bytes = 0;
+  // Sealed wire form with seq 0 (AAD = wire_aad(id)), when the store was
+  // given a wire encoder; see open_wire.
+  std::optional<std::vector<std::uint8_t>> wire;
 };
 
-// Seals under ring.current. Fails only if the cipher does.
-core::Result<EncodedRow> encode_row(const core::Record& r, const KeyRing& ring);
+// The record's JSON as the uplink sends it (docs/protocol.md); storage keeps
+// it without knowing the format (the daemon passes codec's encoder).
+using WireEncoder = std::function<core::Result<std::string>(const core::Record&)>;
+
+// Seals under ring.current. Fails only if the cipher or the wire encoder
+// does. The wire form is encoded before the writer thread gives the seq, so
+// it is made with seq 0 and open_wire writes the row's seq in.
+core::Result<EncodedRow> encode_row(const core::Record& r, const KeyRing& ring,
+                                    const WireEncoder* wire = nullptr);
+
+// Opens a sealed wire form and sets its seq: the text holds `,"seq":0,`
+// exactly once at the top level (object keys are written sorted, so it sits
+// between "sender" and "waybills"; inside a JSON string `,"` cannot occur).
+core::Result<std::string> open_wire(const std::vector<std::uint8_t>& sealed, std::int64_t seq,
+                                    const std::string& id, const KeyRing& ring);
+std::string wire_aad(const std::string& id);
 
 // The stored columns needed to rebuild a record.
 struct StoredRow {

@@ -11,7 +11,7 @@ namespace postgate::storage::sql {
 // Migration N (1-based) takes the schema from user_version N-1 to N. Append
 // only: a released migration is never edited, since files in the field have
 // already run it.
-inline constexpr std::array<std::string_view, 3> kMigrations = {
+inline constexpr std::array<std::string_view, 4> kMigrations = {
     // v1: records, and the meta counters that outlive any purge.
     R"sql(
 CREATE TABLE meta (
@@ -84,6 +84,12 @@ CREATE INDEX evidence_queue ON evidence (requested, created_at) WHERE state = 'p
 CREATE INDEX evidence_record ON evidence (record_id);
 CREATE INDEX evidence_evictable ON evidence (delivered_at) WHERE state = 'delivered';
 )sql",
+    // v4: each record's wire form, sealed, so a drain sends stored text
+    // instead of decoding and re-encoding every record. NULL for rows
+    // written before v4 (they are encoded when read).
+    R"sql(
+ALTER TABLE records ADD COLUMN wire BLOB;  -- sealed wire JSON with seq 0, AAD 'wire/' || id
+)sql",
 };
 
 inline constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
@@ -125,8 +131,8 @@ inline constexpr std::string_view kBindEvidence =
 
 inline constexpr std::string_view kInsert =
     "INSERT INTO records (seq, id, ref, accepted_at, counter, operator_id, doc_type, "
-    "name_masked, number_masked, body, personal, key_id, payload_bytes) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "name_masked, number_masked, body, personal, key_id, payload_bytes, wire) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 // One batch of a purge: delivered (seq <= ?1), older than ?2 (ms), never the
 // highest seq (?3), at most ?4 rows.
 inline constexpr std::string_view kPurgeBatch =
@@ -182,6 +188,11 @@ inline constexpr std::string_view kPendingAfter =
     "SELECT " POSTGATE_RECORD_COLUMNS
     " FROM records WHERE seq > max(?1, (SELECT value FROM meta WHERE key = 'delivered_upto'))"
     " ORDER BY seq LIMIT ?2";
+// The same rows with the sealed wire form as the last column (kColWire).
+inline constexpr std::string_view kPendingWireAfter =
+    "SELECT " POSTGATE_RECORD_COLUMNS
+    ", wire FROM records WHERE seq > max(?1, (SELECT value FROM meta WHERE key = 'delivered_upto'))"
+    " ORDER BY seq LIMIT ?2";
 
 #undef POSTGATE_RECORD_COLUMNS
 
@@ -202,6 +213,7 @@ enum RecordColumn : int {
   kColBody,
   kColPersonal,
   kColPayloadBytes,
+  kColWire,  // kPendingWireAfter only
 };
 
 }  // namespace postgate::storage::sql

@@ -149,6 +149,7 @@ Result<bool> SqliteRecordStore::init() {
   for (auto [stmt, q] : {std::pair{&r_.by_seq, sql::kBySeq},
                          {&r_.recent, sql::kRecent},
                          {&r_.pending_after, sql::kPendingAfter},
+                         {&r_.pending_wire_after, sql::kPendingWireAfter},
                          {&r_.count, sql::kCountRecords},
                          {&r_.oldest_pending, sql::kOldestPending},
                          {&r_.get_meta, sql::kGetMeta},
@@ -197,7 +198,9 @@ SqliteRecordStore::~SqliteRecordStore() {
 void SqliteRecordStore::submit(core::Record record, SubmitCallback done) {
   // Encryption runs here, on the submitting thread, to keep the single
   // writer thread for SQLite work only.
-  Submit s{encode_row(record, options_.keys), std::move(record), std::move(done)};
+  Submit s{
+      encode_row(record, options_.keys, options_.wire_encoder ? &options_.wire_encoder : nullptr),
+      std::move(record), std::move(done)};
   {
     std::unique_lock lk(queue_mu_);
     if (stopping_) {
@@ -413,6 +416,10 @@ void SqliteRecordStore::commit_batch(std::vector<Submit>& batch) {
         st.bind_blob(11, row.personal);
         st.bind(12, static_cast<std::int64_t>(row.key_id));
         st.bind(13, row.payload_bytes);
+        if (row.wire)
+          st.bind_blob(14, *row.wire);
+        else
+          st.bind_null(14);
         rc = st.step();
         if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT) {
           // Capture the message before reset can replace it.
@@ -881,6 +888,41 @@ Result<std::vector<core::Record>> SqliteRecordStore::pending_after(std::uint64_t
     if (!rec) return std::unexpected(rec.error());
     out.push_back(std::move(*rec));
     bytes += size;
+  }
+  return out;
+}
+
+Result<std::vector<core::WireRecord>> SqliteRecordStore::pending_wire_after(
+    std::uint64_t after_seq, std::size_t max_records, std::size_t max_bytes) const {
+  std::vector<core::WireRecord> out;
+  if (max_records == 0) return out;
+  if (!options_.wire_encoder)
+    return core::fail("no_wire_encoder", "", "the record store was opened without a wire encoder");
+  std::lock_guard lk(reader_mu_);
+  Stmt& st = r_.pending_wire_after;
+  ResetGuard g(st);
+  st.bind(1, clamp_i64(after_seq));
+  st.bind(2, clamp_i64(max_records));
+  std::uint64_t bytes = 0;
+  for (;;) {
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(read_db_.error(rc, "pending"));
+    const std::int64_t seq = st.int64(sql::kColSeq);
+    core::Result<std::string> text;
+    if (st.is_null(sql::kColWire)) {
+      // Written before schema v4 or without an encoder: encode it now.
+      auto rec = read_record(st);
+      if (!rec) return std::unexpected(rec.error());
+      text = options_.wire_encoder(*rec);
+    } else {
+      text = open_wire(st.blob(sql::kColWire), seq, st.text(sql::kColId), options_.keys);
+    }
+    if (!text) return std::unexpected(text.error());
+    // At least one record, and never more than one beyond max_bytes read.
+    if (!out.empty() && bytes + text->size() > max_bytes) break;
+    bytes += text->size();
+    out.push_back({static_cast<std::uint64_t>(seq), std::move(*text)});
   }
   return out;
 }

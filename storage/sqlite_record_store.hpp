@@ -34,6 +34,9 @@ class SqliteRecordStore final : public RecordStore {
   Result<std::optional<core::Record>> by_seq(std::uint64_t seq) const override;
   Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq, std::size_t max_records,
                                                   std::size_t max_bytes) const override;
+  Result<std::vector<core::WireRecord>> pending_wire_after(std::uint64_t after_seq,
+                                                           std::size_t max_records,
+                                                           std::size_t max_bytes) const override;
   core::Status mark_delivered(std::uint64_t upto_seq) override;
   Result<core::OutboxState> outbox_state() const override;
   Result<std::uint64_t> purge_delivered(core::TimePoint older_than) override;
@@ -69,7 +72,8 @@ class SqliteRecordStore final : public RecordStore {
     Stmt find_event, insert_event, max_event_seq, mark_events_sent, purge_events;
   };
   struct ReaderStmts {
-    Stmt by_seq, recent, pending_after, count, oldest_pending, get_meta, events_after;
+    Stmt by_seq, recent, pending_after, pending_wire_after, count, oldest_pending, get_meta,
+        events_after;
   };
 
   explicit SqliteRecordStore(StoreOptions options);

@@ -26,6 +26,22 @@ std::string batch_payload(std::string_view outlet, std::span<const core::Record>
   return j.dump();
 }
 
+std::string batch_payload(std::string_view outlet, std::span<const core::WireRecord> records) {
+  // nlohmann writes object keys sorted: "batch" before "outlet".
+  const std::string tail = "],\"outlet\":" + json(outlet).dump() + "}";
+  std::size_t size = 10 + tail.size();
+  for (const auto& r : records) size += r.json.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += "{\"batch\":[";
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i > 0) out += ',';
+    out += records[i].json;
+  }
+  out += tail;
+  return out;
+}
+
 std::string birth_payload(std::string_view outlet, std::string_view version,
                           core::TimePoint started_at, core::TimePoint connected_at) {
   json j = {{"state", "online"},

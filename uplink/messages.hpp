@@ -28,6 +28,9 @@ bool valid_outlet(std::string_view outlet);
 
 // {"outlet":..,"batch":[record,...]} with the records unmasked.
 std::string batch_payload(std::string_view outlet, std::span<const core::Record> records);
+// The same bytes from records already in wire form (as the store keeps them):
+// the texts are joined, not parsed.
+std::string batch_payload(std::string_view outlet, std::span<const core::WireRecord> records);
 
 std::string birth_payload(std::string_view outlet, std::string_view version,
                           core::TimePoint started_at, core::TimePoint connected_at);

@@ -664,7 +664,7 @@ struct Uplink::Impl : std::enable_shared_from_this<Uplink::Impl> {
         want_bytes = std::min<std::size_t>(
             want_bytes,
             std::max<std::size_t>(1, static_cast<std::size_t>(byte_bucket.available(now))));
-      auto recs = records.pending_after(sent_upto, want_records, want_bytes);
+      auto recs = records.pending_wire_after(sent_upto, want_records, want_bytes);
       if (!recs) {
         st.last_error = "outbox read: " + recs.error().message;
         spdlog::error("uplink: reading the outbox failed: {}", recs.error().message);

@@ -401,7 +401,11 @@ void write_v1_file(const fs::path& path, const KeyRing& ring, core::RandomSource
   ASSERT_EQ(db->exec("BEGIN"), SQLITE_OK);
   ASSERT_EQ(db->exec(sql::kMigrations[0]), SQLITE_OK);
   ASSERT_EQ(db->exec("PRAGMA user_version = 1"), SQLITE_OK);
-  auto ins = db->prepare(sql::kInsert);
+  // The insert of the v1 code (today's has more columns).
+  auto ins = db->prepare(
+      "INSERT INTO records (seq, id, ref, accepted_at, counter, operator_id, doc_type, "
+      "name_masked, number_masked, body, personal, key_id, payload_bytes) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   ASSERT_TRUE(ins);
   for (int seq : seqs) {
     core::Record r = make_record(rng, seq, "ref-" + std::to_string(seq));

@@ -43,6 +43,17 @@ core::Result<std::vector<core::Record>> MemoryOutbox::pending_after(std::uint64_
   return out;
 }
 
+core::Result<std::vector<core::WireRecord>> MemoryOutbox::pending_wire_after(
+    std::uint64_t after_seq, std::size_t max_records, std::size_t max_bytes) const {
+  auto recs = pending_after(after_seq, max_records, max_bytes);
+  if (!recs) return std::unexpected(recs.error());
+  std::vector<core::WireRecord> out;
+  out.reserve(recs->size());
+  for (const auto& r : *recs)
+    out.push_back({r.seq, codec::record_to_json(r, codec::Masking::clear).dump()});
+  return out;
+}
+
 core::Status MemoryOutbox::mark_delivered(std::uint64_t upto_seq) {
   std::lock_guard lk(mu_);
   if (upto_seq > last_seq_) return core::fail("ack_beyond_last", "upto_seq", "beyond last seq");

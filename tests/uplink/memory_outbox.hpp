@@ -28,6 +28,8 @@ class MemoryOutbox final : public core::RecordOutbox, public core::EventOutbox {
   core::Result<std::vector<core::Record>> pending_after(std::uint64_t after_seq,
                                                         std::size_t max_records,
                                                         std::size_t max_bytes) const override;
+  core::Result<std::vector<core::WireRecord>> pending_wire_after(
+      std::uint64_t after_seq, std::size_t max_records, std::size_t max_bytes) const override;
   core::Status mark_delivered(std::uint64_t upto_seq) override;
   core::Result<core::OutboxState> outbox_state() const override;
 

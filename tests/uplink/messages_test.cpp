@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "codec/record_json.hpp"
 #include "core/synthetic.hpp"
 #include "test_records.hpp"
 #include "uplink/uplink.hpp"
@@ -46,6 +47,20 @@ TEST(UplinkMessages, BatchCarriesUnmaskedRecordsInOrder) {
   EXPECT_EQ(j["batch"][0]["id"], recs[0].id.str());
   // Clear form: the document number travels as stored.
   EXPECT_EQ(j["batch"][0]["sender"]["doc_number"], recs[0].acceptance.sender.number);
+}
+
+TEST(UplinkMessages, BatchFromWireFormsIsByteForByteTheSame) {
+  core::SplitMix64 rng(7);
+  std::vector<core::Record> recs;
+  std::vector<core::WireRecord> wire;
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    recs.push_back(testing::make_record(rng, seq));
+    wire.push_back({seq, codec::record_to_json(recs.back(), codec::Masking::clear).dump()});
+  }
+  EXPECT_EQ(batch_payload("sh-0001", std::span<const core::WireRecord>(wire)),
+            batch_payload("sh-0001", std::span<const core::Record>(recs)));
+  EXPECT_EQ(batch_payload("sh-0001", std::span<const core::WireRecord>(wire.data(), 1)),
+            batch_payload("sh-0001", std::span<const core::Record>(recs.data(), 1)));
 }
 
 TEST(UplinkMessages, BirthAndOffline) {
