@@ -165,7 +165,8 @@ bool append_json_string(std::string_view s, std::string& out) {
   while (p < end) {
     switch (kClass[*p]) {
       case kCopy:
-        ++p;
+        do ++p;
+        while (p < end && kClass[*p] == kCopy);
         break;
       case kMulti: {
         const auto n = sequence_length(p, end);
