@@ -4,9 +4,7 @@
 #include <filesystem>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
-#include "codec/record_json.hpp"
+#include "codec/record_writer.hpp"
 
 namespace postgate::daemon {
 
@@ -127,12 +125,8 @@ core::Result<storage::StoreOptions> make_store_options(const config::StorageConf
   o.sync = st.synchronous == "extra" ? storage::SyncPolicy::extra : storage::SyncPolicy::full;
   o.group_commit_max = st.group_commit_max;
   // The uplink sends this text as stored (storage keeps it sealed).
-  o.wire_encoder = [](const core::Record& r) -> core::Result<std::string> {
-    try {
-      return codec::record_to_json(r, codec::Masking::clear).dump();
-    } catch (const nlohmann::json::exception&) {
-      return core::fail("invalid_text", "", "record holds text that is not UTF-8");
-    }
+  o.wire_encoder = [](const core::Record& r) {
+    return codec::record_json_text(r, codec::Masking::clear);
   };
   return o;
 }

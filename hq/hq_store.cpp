@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "codec/record_json.hpp"
+#include "codec/record_writer.hpp"
 #include "hq/hq_sql.hpp"
 
 namespace postgate::hq {
@@ -52,6 +53,23 @@ json personal_of(const core::Record& r) {
 }  // namespace
 
 StoredForm stored_form(const core::Record& r) {
+  // The direct writer gives the same bytes as the DOM at a fraction of the
+  // cost (this runs for every record received). Parsed records hold valid
+  // UTF-8, so the fallback is for records built some other way.
+  StoredForm f;
+  bool ok = static_cast<bool>(codec::append_record_json(r, codec::Masking::masked, f.body));
+  // Keys in nlohmann's sorted order, so the text is personal_of(r).dump().
+  f.personal = "{\"doc_number\":";
+  ok = ok && codec::append_json_string(r.acceptance.sender.number, f.personal);
+  f.personal += ",\"evidence_paths\":[";
+  for (std::size_t i = 0; ok && i < r.acceptance.evidence.size(); ++i) {
+    if (i > 0) f.personal += ',';
+    ok = codec::append_json_string(r.acceptance.evidence[i].path, f.personal);
+  }
+  f.personal += "],\"name\":";
+  ok = ok && codec::append_json_string(r.acceptance.sender.name, f.personal);
+  f.personal += '}';
+  if (ok) return f;
   return {codec::record_to_json(r, codec::Masking::masked).dump(), personal_of(r).dump()};
 }
 

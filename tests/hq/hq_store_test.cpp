@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "codec/record_json.hpp"
 #include "hq_test_data.hpp"
 #include "storage/keyring.hpp"
 
@@ -257,6 +258,27 @@ TEST_F(HqStoreTest, OpenExistingRefusesAMissingFile) {
   auto s = HqStore::open_existing(dir_ / "nope.db", {});
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().code, "db_missing");
+}
+
+TEST(StoredForm, IsTheMaskedRecordAndThePersonalFieldsAsTheDomWritesThem) {
+  core::SplitMix64 random{7};
+  auto records = make_records(1, 50, random);
+  records[3].acceptance.evidence.push_back({});
+  records[3].acceptance.evidence.back().kind = "camera";
+  records[3].acceptance.evidence.back().path = "/var/lib/postgate/evidence/a \"b\".pge";
+  records[4].acceptance.sender.name = "Tab\tand \x01";
+  for (const auto& r : records) {
+    const auto f = stored_form(r);
+    EXPECT_EQ(f.body, codec::record_to_json(r, codec::Masking::masked).dump());
+    json paths = json::array();
+    for (const auto& e : r.acceptance.evidence) paths.push_back(e.path);
+    const json personal = {{"name", r.acceptance.sender.name},
+                           {"doc_number", r.acceptance.sender.number},
+                           {"evidence_paths", paths}};
+    EXPECT_EQ(f.personal, personal.dump());
+    // Masked: neither the name nor the number is in the body.
+    EXPECT_EQ(f.body.find(r.acceptance.sender.number), std::string::npos);
+  }
 }
 
 }  // namespace
