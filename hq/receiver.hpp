@@ -25,8 +25,10 @@ struct ReceiverOptions {
   std::string ca_file, cert_file, key_file;
   std::size_t queue_max = 1000;  // received, not yet stored; the MQTT thread waits beyond
   // Messages stored per transaction at most; acks go out after each commit.
-  // Smaller groups ack sooner but pay one fsync each (docs/hq.md).
-  std::size_t group_max = 64;
+  // Smaller groups ack sooner but pay one fsync each; a group as large as
+  // an edge's whole window leaves that edge idle until its commit
+  // (docs/hq.md).
+  std::size_t group_max = 16;
 };
 
 // The topic filters serve subscribes to. Status is never shared: a shared
