@@ -198,7 +198,7 @@ struct UplinkConfig {
   std::uint32_t connect_timeout_s = 10;
   bool persistent_session = true;
   std::uint32_t session_expiry_s = 604800;
-  std::uint32_t batch_max_records = 200;
+  std::uint32_t batch_max_records = 500;
   std::uint32_t batch_max_bytes = 131072;
   std::uint32_t linger_ms = 50;
   std::uint32_t max_inflight_batches = 32;

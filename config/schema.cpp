@@ -775,7 +775,7 @@ struct Schema {
                 bind(Key{.name = "batch_max_records",
                          .type = Type::uint,
                          .description = "Most records in one published batch.",
-                         .default_yaml = "200",
+                         .default_yaml = "500",
                          .umin = 1,
                          .umax = 100000},
                      &UplinkConfig::batch_max_records),

@@ -39,7 +39,7 @@ struct UplinkConfig {
   bool persistent_session = true;                      // clean start false
   std::chrono::seconds session_expiry{7 * 24 * 3600};  // MQTT 5 only
 
-  std::size_t batch_max_records = 200;
+  std::size_t batch_max_records = 500;
   std::size_t batch_max_bytes = 128 * 1024;
   Millis linger{50};
   std::size_t max_inflight_batches = 32;

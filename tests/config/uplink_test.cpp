@@ -41,7 +41,7 @@ TEST(Uplink, DefaultsMatchTheStructAndTheUplinkAuthorsFigures) {
   EXPECT_EQ(u.connect_timeout_s, 10u);
   EXPECT_TRUE(u.persistent_session);
   EXPECT_EQ(u.session_expiry_s, 604800u);
-  EXPECT_EQ(u.batch_max_records, 200u);
+  EXPECT_EQ(u.batch_max_records, 500u);
   EXPECT_EQ(u.batch_max_bytes, 131072u);
   EXPECT_EQ(u.linger_ms, 50u);
   EXPECT_EQ(u.max_inflight_batches, 32u);

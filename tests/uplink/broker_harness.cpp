@@ -672,6 +672,7 @@ UplinkConfig test_config(const std::string& uri, const std::string& outlet) {
   c.drain_bytes_per_s = 0;
   c.telemetry_interval = 0ms;
   c.max_inflight_batches = 8;  // the tests fill it with a few thousand records
+  c.batch_max_records = 200;   // the tests count in windows of 8 x 200
   c.stop_timeout = 3s;
   c.version = "0.1.0-test";
   return c;
