@@ -37,9 +37,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(!url->target.empty() && url->target.front() == '/');
   check(clean(url->host) && clean(url->target) && clean(url->host_header()));
   check(url->target.find('#') == std::string::npos);
-  // Printed back as a URL, it parses to the same parts.
+  // Printed back as a URL, it parses to the same parts, unless printing made
+  // it longer than the parser's 2,048-character limit (a query right after
+  // the host gains a '/': corpus/snapshot_url/query_at_limit).
   const std::string again =
       std::string(url->tls ? "https://" : "http://") + url->host_header() + url->target;
+  if (again.size() > 2048) return 0;
   const auto back = parse_snapshot_url(again);
   check(back.has_value());
   check(back->tls == url->tls && back->host == url->host && back->port == url->port &&

@@ -52,6 +52,20 @@ TEST(SnapshotUrl, Rejects) {
   EXPECT_EQ(creds.error().message.find("secret"), std::string::npos);
 }
 
+TEST(SnapshotUrl, LengthLimitAppliesToTheTextGiven) {
+  // 2,048 characters are accepted even when the target gains a '/' (a query
+  // right after the host); one more is refused.
+  const std::string head = "http://cam.local?q=";
+  const std::string at_limit = head + std::string(2048 - head.size(), 'a');
+  const auto u = parse_snapshot_url(at_limit);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->target.size(), 2048 - std::string("http://cam.local").size() + 1);
+  EXPECT_EQ(u->target.substr(0, 4), "/?q=");
+  const auto over = parse_snapshot_url(at_limit + "a");
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, "bad_url");
+}
+
 TEST(ContentType, JpegVariants) {
   EXPECT_TRUE(is_jpeg_content_type("image/jpeg"));
   EXPECT_TRUE(is_jpeg_content_type(" Image/JPEG ; charset=binary"));
