@@ -54,8 +54,9 @@ json personal_of(const core::Record& r) {
 
 StoredForm stored_form(const core::Record& r) {
   // The direct writer gives the same bytes as the DOM at a fraction of the
-  // cost (this runs for every record received). Parsed records hold valid
-  // UTF-8, so the fallback is for records built some other way.
+  // cost (this runs for every record received). Records parsed from JSON
+  // hold valid UTF-8; for one that does not, the DOM below fails as it
+  // always did (nlohmann's type_error).
   StoredForm f;
   bool ok = static_cast<bool>(codec::append_record_json(r, codec::Masking::masked, f.body));
   // Keys in nlohmann's sorted order, so the text is personal_of(r).dump().

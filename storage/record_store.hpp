@@ -15,13 +15,16 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/keyring.hpp"
-#include "storage/row_codec.hpp"
 
 namespace postgate::storage {
 
 using core::Result;
 
 enum class SyncPolicy { full, extra };
+
+// The record's JSON as the uplink sends it (docs/protocol.md); storage keeps
+// it without knowing the format (the daemon passes codec's encoder).
+using WireEncoder = std::function<core::Result<std::string>(const core::Record&)>;
 
 struct StoreOptions {
   std::filesystem::path path;  // the database file

@@ -4,7 +4,6 @@
 // on-disk names of enums are defined here, not borrowed from display names,
 // so renaming a display string never breaks old files.
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "core/record.hpp"
 #include "core/result.hpp"
 #include "storage/keyring.hpp"
+#include "storage/record_store.hpp"
 
 namespace postgate::storage {
 
@@ -32,10 +32,6 @@ struct EncodedRow {
   // given a wire encoder; see open_wire.
   std::optional<std::vector<std::uint8_t>> wire;
 };
-
-// The record's JSON as the uplink sends it (docs/protocol.md); storage keeps
-// it without knowing the format (the daemon passes codec's encoder).
-using WireEncoder = std::function<core::Result<std::string>(const core::Record&)>;
 
 // Seals under ring.current. Fails only if the cipher or the wire encoder
 // does. The wire form is encoded before the writer thread gives the seq, so
